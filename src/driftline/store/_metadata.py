@@ -1,0 +1,169 @@
+"""The metadata DB: open (with migrations), read and write transactions, schema checks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from driftline.exceptions import IncompatibleWorkspaceError, UnavailableError
+from driftline.store._engine import WRITE, make_engine, safe_url
+from driftline.store._tables import workspace
+
+__all__ = ["Clock", "MetadataStore", "utc_now"]
+
+Clock = Callable[[], datetime]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant works; it only has to be the same in every process that migrates.
+_PG_MIGRATION_LOCK = 0x6472696674  # "drift"
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+class MetadataStore:
+    """The metadata DB behind a workspace: SQLite by default, PostgreSQL by URL.
+
+    Opening applies pending migrations under a lock, and refuses a DB whose schema is newer
+    than this code. Use :meth:`read` for consistent reads and :meth:`write` for changes; a
+    write is one transaction (on SQLite it takes the write lock when it begins).
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    @classmethod
+    def open(
+        cls, url: str, *, busy_timeout_ms: int = 30_000, clock: Clock = utc_now, version: str = ""
+    ) -> MetadataStore:
+        """Connect to ``url``, migrate it to the current schema and return the store."""
+        store = cls(make_engine(url, busy_timeout_ms=busy_timeout_ms), clock=clock)
+        try:
+            store._migrate(version)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @property
+    def url(self) -> str:
+        """The DB URL with its password hidden."""
+        return safe_url(self.engine.url)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection in a read transaction (one snapshot on SQLite WAL)."""
+        with self._connect(write=False) as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection in a write transaction: everything in it commits or nothing does."""
+        with self._connect(write=True) as conn, conn.begin():
+            yield conn
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the DB is at."""
+        with self._connect(write=False) as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def workspace_info(self) -> dict[str, str]:
+        """Id, creation time and creating version of this workspace."""
+        with self.read() as conn:
+            row = conn.execute(select(workspace)).mappings().one()
+        return dict(row)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    @contextmanager
+    def _connect(self, *, write: bool) -> Iterator[Connection]:
+        try:
+            conn = self.engine.connect()
+        except (OperationalError, DBAPIError) as exc:
+            raise UnavailableError(
+                f"cannot connect to the metadata DB {self.url}: {_first_line(exc)}; "
+                "check DRIFTLINE_DB_URL and that the server is running and reachable"
+            ) from exc
+        with conn:
+            yield conn.execution_options(**{WRITE: True}) if write else conn
+
+    def _migrate(self, version: str) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        script = ScriptDirectory.from_config(config)
+        heads = set(script.get_heads())
+        if self._current_heads() == heads:
+            return
+        with self._connect(write=True) as conn:
+            try:
+                with conn.begin():
+                    if self.dialect == "postgresql":
+                        conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK}
+                        )
+                    current = set(MigrationContext.configure(conn).get_current_heads())
+                    self._refuse_unknown(current, script)
+                    if current != heads:
+                        config.attributes["connection"] = conn
+                        command.upgrade(config, "heads")
+                    self._ensure_workspace_row(conn, version)
+            except OperationalError as exc:
+                raise UnavailableError(
+                    f"cannot migrate the metadata DB {self.url}: {_first_line(exc)}; "
+                    "check that the workspace directory is writable"
+                ) from exc
+
+    def _current_heads(self) -> set[str]:
+        try:
+            with self._connect(write=False) as conn:
+                return set(MigrationContext.configure(conn).get_current_heads())
+        except OperationalError as exc:
+            raise UnavailableError(
+                f"cannot read the metadata DB {self.url}: {_first_line(exc)}"
+            ) from exc
+
+    def _refuse_unknown(self, current: set[str], script: ScriptDirectory) -> None:
+        known = {rev.revision for rev in script.walk_revisions()}
+        unknown = sorted(current - known)
+        if unknown:
+            raise IncompatibleWorkspaceError(
+                f"the metadata DB {self.url} is at schema revision {', '.join(unknown)}, "
+                "written by a newer driftline than this one; upgrade driftline "
+                "(pip install -U driftline) to open it. Nothing was changed."
+            )
+
+    def _ensure_workspace_row(self, conn: Connection, version: str) -> None:
+        if conn.execute(select(func.count()).select_from(workspace)).scalar_one():
+            return
+        conn.execute(
+            insert(workspace).values(
+                id=str(uuid.uuid4()),
+                created_at=self.clock().isoformat(),
+                created_by_version=version,
+            )
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(exc).__name__
