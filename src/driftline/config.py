@@ -42,7 +42,8 @@ class Settings(BaseSettings):
     )
     artifacts: str | None = Field(
         default=None,
-        description="Artifact store: a local directory or an fsspec URL such as s3://bucket/prefix. "
+        description="Artifact store: a local directory or an fsspec URL such as "
+        "s3://bucket/prefix. "
         "Default: HOME/artifacts.",
     )
     actor: str = Field(
