@@ -26,7 +26,7 @@ demo: $(VENV)/.demo-installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check src tests
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
