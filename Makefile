@@ -40,3 +40,23 @@ test: check
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
+
+# Benchmarks run side by side with peer tools, each installed in its own venv under .bench/.
+PEERS := evidently nannyml pandera gx
+.bench/%/.installed: benchmarks/peers/%.txt
+	$(PYTHON) -m venv .bench/$*
+	.bench/$*/bin/python -m pip --disable-pip-version-check -q install -r $<
+	touch $@
+
+bench-peers: $(foreach p,$(PEERS),.bench/$(p)/.installed)
+
+bench-hashing: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/hashing.py
+
+bench-lineage: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/lineage_walk.py
+
+bench-quality: $(VENV)/.dev-installed .bench/pandera/.installed
+	$(BIN)/python benchmarks/quality_bench.py --rows 1000000
+
+.PHONY: bench-peers bench-hashing bench-lineage bench-quality

@@ -8,6 +8,7 @@ import driftline
 from driftline import Workspace
 from driftline.config import Settings
 from driftline.exceptions import NotFoundError, UnavailableError
+from driftline.store import MetadataStore
 
 
 def test_public_api_is_curated() -> None:
@@ -20,7 +21,7 @@ def test_status_reports_what_is_stored(workspace: Workspace) -> None:
     workspace.audit.record(action="test", subject="ws")
     status = workspace.status()
     assert status["version"] == driftline.__version__
-    assert status["db"]["schema_revision"] == "0001"
+    assert status["db"]["schema_revision"] == MetadataStore.code_revision()
     assert status["artifacts"]["count"] == 1 and status["artifacts"]["bytes"] == 3
     assert status["audit"]["entries"] == 1
     assert len(status["audit"]["head_hash"]) == 64

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftline._version import __version__
 from driftline.config import Settings
 from driftline.exceptions import NotFoundError, UnavailableError
+from driftline.lineage import Lineage
 from driftline.store import (
     ArtifactStore,
     AuditLog,
@@ -18,6 +20,10 @@ from driftline.store import (
     open_artifact_store,
     utc_now,
 )
+
+if TYPE_CHECKING:
+    from driftline.data import Datasets, QualityRuns
+    from driftline.registry import Registry
 
 __all__ = ["Workspace"]
 
@@ -79,6 +85,44 @@ class Workspace:
         )
         audit = AuditLog(store, actor=settings.actor, clock=clock)
         return cls(settings=settings, store=store, artifacts=artifacts, audit=audit)
+
+    @cached_property
+    def datasets(self) -> Datasets:
+        """Dataset versions: register, list, load."""
+        from driftline.data import Datasets
+
+        return Datasets(
+            store=self.store,
+            artifacts=self.artifacts,
+            audit=self.audit,
+            clock=self.store.clock,
+            lineage=self.lineage,
+        )
+
+    @cached_property
+    def lineage(self) -> Lineage:
+        """The lineage graph of this workspace (see :class:`driftline.lineage.Lineage`)."""
+        return Lineage(self.store, self.audit, clock=self.store.clock)
+
+    @cached_property
+    def quality(self) -> QualityRuns:
+        """Quality checks of data and dataset versions, stored and linked."""
+        from driftline.data import QualityRuns
+
+        return QualityRuns(self.datasets, lineage=self.lineage)
+
+    @cached_property
+    def registry(self) -> Registry:
+        """Model versions, aliases with history, verified artifacts."""
+        from driftline.registry import Registry
+
+        return Registry(
+            store=self.store,
+            artifacts=self.artifacts,
+            audit=self.audit,
+            clock=self.store.clock,
+            lineage=self.lineage,
+        )
 
     @property
     def home(self) -> Path:

@@ -18,7 +18,7 @@ from driftline.store._tables import metadata
 def test_open_migrates_to_head_and_is_idempotent(db_url: str) -> None:
     store = MetadataStore.open(db_url, version="9.9")
     first = store.workspace_info()
-    assert store.schema_revision() == "0001"
+    assert store.schema_revision() == MetadataStore.code_revision()
     store.close()
     again = MetadataStore.open(db_url)
     assert again.workspace_info() == first  # no second workspace row, same identity

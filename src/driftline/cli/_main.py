@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from driftline.cli import audit, demo, workspace
+from driftline.cli import audit, data, demo, lineage, quality, workspace
 from driftline.cli._app import app
 from driftline.cli._output import error_console
 from driftline.exceptions import DriftlineError, exit_code_for
@@ -17,7 +17,10 @@ __all__ = ["build_command", "main"]
 
 workspace.register(app)
 audit.register(app)
+data.register(app)
+quality.register(app)
 demo.register(app)
+lineage.register(app)
 
 
 def build_command() -> Any:
@@ -33,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # come out of it untouched and are printed here, without a traceback.
         build_command().main(args=args, prog_name="driftline", standalone_mode=True)
     except DriftlineError as exc:
-        error_console().print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        error_console().print(f"error: {exc}", markup=False, soft_wrap=True)
         return exit_code_for(exc)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

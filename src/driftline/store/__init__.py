@@ -1,5 +1,10 @@
 """Storage: the metadata DB, the content-addressed artifact store and the audit log."""
 
+from driftline.store import (  # noqa: F401  (registers the tables)
+    _dataset_tables,
+    _registry_tables,
+    _training_tables,
+)
 from driftline.store._artifacts import (
     ArtifactRef,
     ArtifactStore,
@@ -8,7 +13,7 @@ from driftline.store._artifacts import (
     open_artifact_store,
 )
 from driftline.store._audit import AuditEntry, AuditLog, AuditVerification
-from driftline.store._metadata import Clock, MetadataStore, utc_now
+from driftline.store._metadata import Clock, MetadataStore, iso_utc, utc_now
 
 __all__ = [
     "ArtifactRef",
@@ -20,6 +25,7 @@ __all__ = [
     "FsspecArtifactStore",
     "LocalArtifactStore",
     "MetadataStore",
+    "iso_utc",
     "open_artifact_store",
     "utc_now",
 ]

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from driftline._canonical import canonical_json, loads
 from driftline.store._engine import WRITE
-from driftline.store._metadata import Clock, MetadataStore
+from driftline.store._metadata import Clock, MetadataStore, iso_utc
 from driftline.store._tables import GENESIS_HASH, audit_head, audit_log
 
 __all__ = ["AuditEntry", "AuditLog", "AuditVerification", "entry_hash"]
@@ -116,7 +116,7 @@ class AuditLog:
         text_payload = canonical_json(payload or {}).decode()
         fields = {
             "seq": head.seq + 1,
-            "time": self.clock().isoformat(timespec="microseconds"),
+            "time": iso_utc(self.clock()),
             "actor": actor or self.actor,
             "action": action,
             "subject": subject,

@@ -12,14 +12,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from driftline.exceptions import IncompatibleWorkspaceError, UnavailableError
+from driftline.exceptions import ConflictError, IncompatibleWorkspaceError, UnavailableError
 from driftline.store._engine import WRITE, make_engine, safe_url
 from driftline.store._tables import workspace
 
-__all__ = ["Clock", "MetadataStore", "utc_now"]
+__all__ = ["Clock", "MetadataStore", "iso_utc", "utc_now"]
 
 Clock = Callable[[], datetime]
 
@@ -31,6 +32,19 @@ _PG_MIGRATION_LOCK = 0x6472696674  # "drift"
 def utc_now() -> datetime:
     """The current time in UTC (the default clock)."""
     return datetime.now(UTC)
+
+
+def iso_utc(moment: datetime) -> str:
+    """One text form for stored times: UTC, microseconds, ``+00:00``; sorts as it compares.
+
+    Naive datetimes are taken to be UTC.
+
+    >>> iso_utc(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    '2026-01-02T03:04:05.000000+00:00'
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class MetadataStore:
@@ -85,6 +99,12 @@ class MetadataStore:
         with self._connect(write=False) as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
+    @staticmethod
+    def code_revision() -> str:
+        """The newest schema revision this code knows."""
+        head = _script().get_current_head()
+        return str(head)
+
     def workspace_info(self) -> dict[str, str]:
         """Id, creation time and creating version of this workspace."""
         with self.read() as conn:
@@ -108,8 +128,7 @@ class MetadataStore:
             yield conn.execution_options(**{WRITE: True}) if write else conn
 
     def _migrate(self, version: str) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(_MIGRATIONS))
+        config = _config()
         script = ScriptDirectory.from_config(config)
         heads = set(script.get_heads())
         if self._current_heads() == heads:
@@ -131,6 +150,10 @@ class MetadataStore:
                 raise UnavailableError(
                     f"cannot migrate the metadata DB {self.url}: {_first_line(exc)}; "
                     "check that the workspace directory is writable"
+                ) from exc
+            except CommandError as exc:
+                raise ConflictError(
+                    f"cannot migrate the metadata DB {self.url}: {exc}. Nothing was changed."
                 ) from exc
 
     def _current_heads(self) -> set[str]:
@@ -158,10 +181,20 @@ class MetadataStore:
         conn.execute(
             insert(workspace).values(
                 id=str(uuid.uuid4()),
-                created_at=self.clock().isoformat(),
+                created_at=iso_utc(self.clock()),
                 created_by_version=version,
             )
         )
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
+
+
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
 
 
 def _first_line(exc: BaseException) -> str:

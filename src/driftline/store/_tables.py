@@ -6,9 +6,29 @@ module is what the code reads and writes. Keep both in step: a test compares the
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
 
-__all__ = ["GENESIS_HASH", "audit_head", "audit_log", "metadata", "workspace"]
+__all__ = [
+    "GENESIS_HASH",
+    "audit_head",
+    "audit_log",
+    "lineage_edge",
+    "lineage_node",
+    "lineage_run",
+    "metadata",
+    "workspace",
+]
 
 GENESIS_HASH = "0" * 64
 
@@ -45,4 +65,43 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# Lineage (migration 0002). Node ids are the domain objects' own ids.
+lineage_node = Table(
+    "lineage_node",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("kind", String(40), nullable=False, index=True),
+    Column("name", String(500), nullable=False, index=True),
+    Column("version", String(200), nullable=True),
+    Column("content_hash", String(200), nullable=True, index=True),
+    Column("attributes", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+# The primary key serves downstream walks and ix_lineage_edge_upstream serves upstream walks;
+# both cover every column a walk reads. WITHOUT ROWID on SQLite clusters rows by the key.
+lineage_edge = Table(
+    "lineage_edge",
+    metadata,
+    Column("src_id", String(200), ForeignKey("lineage_node.id"), nullable=False),
+    Column("dst_id", String(200), ForeignKey("lineage_node.id"), nullable=False),
+    Column("relation", String(100), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    PrimaryKeyConstraint("src_id", "dst_id", "relation", name="pk_lineage_edge"),
+    Index("ix_lineage_edge_upstream", "dst_id", "src_id", "relation"),
+    sqlite_with_rowid=False,
+)
+
+lineage_run = Table(
+    "lineage_run",
+    metadata,
+    Column("id", String(200), ForeignKey("lineage_node.id"), primary_key=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("parameters", Text, nullable=False),
+    Column("started_at", String(40), nullable=False),
+    Column("ended_at", String(40), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("error_trace", Text, nullable=True),
 )
