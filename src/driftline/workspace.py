@@ -24,6 +24,7 @@ from driftline.store import (
 if TYPE_CHECKING:
     from driftline.data import Datasets, QualityRuns
     from driftline.registry import Registry
+    from driftline.training import Trainer, TrainingResult
 
 __all__ = ["Workspace"]
 
@@ -123,6 +124,18 @@ class Workspace:
             clock=self.store.clock,
             lineage=self.lineage,
         )
+
+    @cached_property
+    def training(self) -> Trainer:
+        """Training runs on dataset versions."""
+        from driftline.training import Trainer
+
+        return Trainer(datasets=self.datasets, registry=self.registry, lineage=self.lineage)
+
+    def train(self, train_fn: Any, **kwargs: Any) -> TrainingResult:
+        """Run ``train_fn`` on a dataset version and register its model (see
+        :meth:`driftline.training.Trainer.train`)."""
+        return self.training.train(train_fn, **kwargs)
 
     @property
     def home(self) -> Path:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import builtins
-
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
@@ -15,12 +16,15 @@ from driftline._canonical import canonical_json
 from driftline.exceptions import ConflictError, NotFoundError, ValidationError
 from driftline.ids import uuid7
 from driftline.lineage import Lineage, NodeKind, Relation
-from driftline.registry import _aliases
+from driftline.registry import _aliases, _models
 from driftline.registry._records import AliasChange, ModelVersion, model_version
 from driftline.registry._signature import Signature
 from driftline.registry._uri import ModelRef, check_name, parse_model_ref
 from driftline.store import ArtifactStore, AuditLog, Clock, MetadataStore, iso_utc
 from driftline.store._registry_tables import model_aliases, model_versions, registered_models
+
+if TYPE_CHECKING:
+    from driftline.registry.flavors import LoadedModel
 
 __all__ = ["Registry"]
 
@@ -134,6 +138,45 @@ class Registry:
         if self.lineage is not None:
             _record_lineage(self.lineage, conn, version)
         return version
+
+    def register(
+        self,
+        name: str,
+        model: Any,
+        *,
+        flavor: str | None = None,
+        frame: pd.DataFrame | None = None,
+        target: str | None = None,
+        dataset: Any = None,
+        **fields: Any,
+    ) -> ModelVersion:
+        """Register an in-memory model; ``frame`` (its training data) gives the signature and
+        the reference profile, ``dataset`` the dataset version it came from."""
+        saved = _models.saved_from(model, flavor)
+        return _models.register_model(
+            self, name, saved, frame=frame, target=target, dataset=dataset, **fields
+        )
+
+    def register_file(
+        self,
+        name: str,
+        path: str | Path,
+        *,
+        flavor: str,
+        frame: pd.DataFrame | None = None,
+        target: str | None = None,
+        dataset: Any = None,
+        **fields: Any,
+    ) -> ModelVersion:
+        """Register a model file written by its library (``driftline models register``)."""
+        saved = _models.saved_from_file(path, flavor)
+        return _models.register_model(
+            self, name, saved, frame=frame, target=target, dataset=dataset, **fields
+        )
+
+    def load(self, ref: str | ModelVersion) -> LoadedModel:
+        """A predictor for the version, after its artifact matched the registered sha256."""
+        return _models.load_model(self, ref)[1]
 
     # -- reading -----------------------------------------------------------------------
     def get(self, ref: str | ModelRef) -> ModelVersion:

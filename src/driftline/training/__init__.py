@@ -1,9 +1,11 @@
-"""Training: model evaluation (overall and per slice) and champion/challenger comparison."""
+"""Training: runs on dataset versions, evaluation (overall and per slice), champion/challenger
+comparison."""
 
 from driftline.training._compare import Comparison, SliceComparison, compare
 from driftline.training._evaluation import Evaluation, evaluate
 from driftline.training._metrics import METRICS, MetricSpec
 from driftline.training._paired_tests import McNemarResult, mcnemar
+from driftline.training._runs import Run, Trainer, TrainingError, TrainingResult
 
 __all__ = [
     "METRICS",
@@ -11,7 +13,11 @@ __all__ = [
     "Evaluation",
     "McNemarResult",
     "MetricSpec",
+    "Run",
     "SliceComparison",
+    "Trainer",
+    "TrainingError",
+    "TrainingResult",
     "compare",
     "evaluate",
     "mcnemar",
