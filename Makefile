@@ -18,7 +18,7 @@ $(VENV)/.demo-installed: $(BIN)/python pyproject.toml constraints.txt
 	touch $@
 
 $(VENV)/.dev-installed: $(BIN)/python pyproject.toml constraints.txt
-	$(PIP) install $(CONSTRAINTS) -e ".[dev,postgres]"
+	$(PIP) install $(CONSTRAINTS) -e ".[dev,postgres,onnx,xgboost,lightgbm,torch]"
 	touch $@
 
 demo: $(VENV)/.demo-installed
@@ -26,7 +26,7 @@ demo: $(VENV)/.demo-installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from driftline._version import __version__
 from driftline.config import Settings
 from driftline.exceptions import NotFoundError, UnavailableError
-from driftline.lineage import Lineage
 from driftline.store import (
     ArtifactStore,
     AuditLog,
@@ -23,6 +22,7 @@ from driftline.store import (
 
 if TYPE_CHECKING:
     from driftline.data import Datasets, QualityRuns
+    from driftline.lineage import Lineage
     from driftline.registry import Registry
     from driftline.training import Trainer, TrainingResult
 
@@ -103,6 +103,8 @@ class Workspace:
     @cached_property
     def lineage(self) -> Lineage:
         """The lineage graph of this workspace (see :class:`driftline.lineage.Lineage`)."""
+        from driftline.lineage import Lineage
+
         return Lineage(self.store, self.audit, clock=self.store.clock)
 
     @cached_property

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +10,6 @@ import pytest
 
 from driftline.cli import main
 from driftline.cli._main import build_command
-
-
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run the installed CLI as a user would, in a clean environment."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTLINE_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "driftline.cli._main", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def _walk(command: Any, path: str = "driftline") -> Iterator[tuple[str, Any]]:
@@ -48,55 +31,55 @@ def test_every_command_and_option_has_help() -> None:
     assert missing == []
 
 
-def test_init_status_verify_in_an_empty_folder(tmp_path: Path) -> None:
-    assert run("init", cwd=tmp_path).returncode == 0
-    status = run("status", "--json", cwd=tmp_path)
+def test_init_status_verify_in_an_empty_folder(cli: Callable[..., Any], tmp_path: Path) -> None:
+    assert cli("init", cwd=tmp_path).returncode == 0
+    status = cli("status", "--json", cwd=tmp_path)
     assert status.returncode == 0, status.stderr
     info = json.loads(status.stdout)
     assert info["home"] == str(tmp_path / ".driftline")
     assert info["db"]["dialect"] == "sqlite"
-    verify = run("audit", "verify", cwd=tmp_path)
+    verify = cli("audit", "verify", cwd=tmp_path)
     assert verify.returncode == 0
     assert "intact" in verify.stdout
 
 
-def test_version(tmp_path: Path) -> None:
-    result = run("--version", cwd=tmp_path)
+def test_version(cli: Callable[..., Any], tmp_path: Path) -> None:
+    result = cli("--version", cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout.startswith("driftline ")
 
 
-def test_status_without_workspace_says_what_to_do(tmp_path: Path) -> None:
-    result = run("status", cwd=tmp_path)
+def test_status_without_workspace_says_what_to_do(cli: Callable[..., Any], tmp_path: Path) -> None:
+    result = cli("status", cwd=tmp_path)
     assert result.returncode == 3
     assert "driftline init" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / ".driftline").exists()
 
 
-def test_tampered_audit_log_exits_1_naming_the_seq(tmp_path: Path) -> None:
-    assert run("demo", cwd=tmp_path).returncode == 0
-    assert run("demo", cwd=tmp_path).returncode == 0
+def test_tampered_audit_log_exits_1_naming_the_seq(cli: Callable[..., Any], tmp_path: Path) -> None:
+    assert cli("demo", cwd=tmp_path).returncode == 0
+    assert cli("demo", cwd=tmp_path).returncode == 0
     db = sqlite3.connect(tmp_path / ".driftline" / "driftline.db")
     db.execute("UPDATE audit_log SET subject = 'forged' WHERE seq = 1")
     db.commit()
     db.close()
-    result = run("audit", "verify", "--json", cwd=tmp_path)
+    result = cli("audit", "verify", "--json", cwd=tmp_path)
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert (report["intact"], report["first_bad_seq"]) == (False, 1)
-    text = run("audit", "verify", cwd=tmp_path)
+    text = cli("audit", "verify", cwd=tmp_path)
     assert text.returncode == 1 and "seq 1" in text.stderr
 
 
-def test_audit_log_json_and_limit(tmp_path: Path) -> None:
+def test_audit_log_json_and_limit(cli: Callable[..., Any], tmp_path: Path) -> None:
     for _ in range(3):
-        run("demo", cwd=tmp_path)
-    result = run("audit", "log", "--json", "--limit", "2", cwd=tmp_path)
+        cli("demo", cwd=tmp_path)
+    result = cli("audit", "log", "--json", "--limit", "2", cwd=tmp_path)
     entries = json.loads(result.stdout)
     assert [e["seq"] for e in entries] == [3, 2]
     assert entries[0]["action"] == "demo.run"
-    table = run("audit", "log", cwd=tmp_path)
+    table = cli("audit", "log", cwd=tmp_path)
     assert table.returncode == 0 and "demo.run" in table.stdout
 
 
@@ -115,27 +98,27 @@ def test_audit_log_json_and_limit(tmp_path: Path) -> None:
     ids=["malformed-url", "unreachable-db", "bad-setting", "read-only-home"],
 )
 def test_bad_configuration_is_one_clear_line(
-    tmp_path: Path, env: dict[str, str], code: int, message: str
+    cli: Callable[..., Any], tmp_path: Path, env: dict[str, str], code: int, message: str
 ) -> None:
-    result = run("init", cwd=tmp_path, env=env)
+    result = cli("init", cwd=tmp_path, env=env)
     assert result.returncode == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_newer_workspace_is_refused(tmp_path: Path) -> None:
-    run("init", cwd=tmp_path)
+def test_newer_workspace_is_refused(cli: Callable[..., Any], tmp_path: Path) -> None:
+    cli("init", cwd=tmp_path)
     db = sqlite3.connect(tmp_path / ".driftline" / "driftline.db")
     db.execute("UPDATE alembic_version SET version_num = 'ffff'")
     db.commit()
     db.close()
-    result = run("status", cwd=tmp_path)
+    result = cli("status", cwd=tmp_path)
     assert result.returncode == 4
     assert "newer driftline" in result.stderr
 
 
-def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    result = run("audit", "log", "--limit", "0", cwd=tmp_path)
+def test_usage_errors_exit_2(cli: Callable[..., Any], tmp_path: Path) -> None:
+    result = cli("audit", "log", "--limit", "0", cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
 

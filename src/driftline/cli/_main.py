@@ -8,7 +8,17 @@ from typing import Any
 
 import typer
 
-from driftline.cli import audit, data, demo, lineage, quality, workspace
+from driftline.cli import (
+    audit,
+    data,
+    demo,
+    drift,
+    lineage,
+    models,
+    quality,
+    train,
+    workspace,
+)
 from driftline.cli._app import app
 from driftline.cli._output import error_console
 from driftline.exceptions import DriftlineError, exit_code_for
@@ -19,6 +29,9 @@ workspace.register(app)
 audit.register(app)
 data.register(app)
 quality.register(app)
+drift.register(app)
+train.register(app)
+models.register(app)
 demo.register(app)
 lineage.register(app)
 

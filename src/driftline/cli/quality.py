@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from driftline.cli._output import console, open_workspace, print_json
-from driftline.data import read_table
 from driftline.exceptions import NotFoundError
 
 __all__ = ["register"]
@@ -30,6 +29,7 @@ def suggest(
     null_values: NullValues = None,
 ) -> None:
     """Print a starting suite (YAML) inferred from reference data; review it before use."""
+    from driftline.data import read_table
     from driftline.quality import suggest as infer
 
     table, _ = read_table(path, null_values=null_values or (), allow_mixed=True)

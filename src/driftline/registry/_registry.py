@@ -17,6 +17,7 @@ from driftline.exceptions import ConflictError, NotFoundError, ValidationError
 from driftline.ids import uuid7
 from driftline.lineage import Lineage, NodeKind, Relation
 from driftline.registry import _aliases, _models
+from driftline.registry._card import card_html, card_markdown
 from driftline.registry._records import AliasChange, ModelVersion, model_version
 from driftline.registry._signature import Signature
 from driftline.registry._uri import ModelRef, check_name, parse_model_ref
@@ -177,6 +178,15 @@ class Registry:
     def load(self, ref: str | ModelVersion) -> LoadedModel:
         """A predictor for the version, after its artifact matched the registered sha256."""
         return _models.load_model(self, ref)[1]
+
+    def card(self, ref: str | ModelVersion, *, format: str = "markdown") -> str:
+        """The model card of a version, as ``markdown`` or ``html``."""
+        version = ref if isinstance(ref, ModelVersion) else self.get(ref)
+        if format == "markdown":
+            return card_markdown(self, version)
+        if format == "html":
+            return card_html(self, version)
+        raise ValidationError(f"card format {format!r} is not one of 'markdown', 'html'")
 
     # -- reading -----------------------------------------------------------------------
     def get(self, ref: str | ModelRef) -> ModelVersion:

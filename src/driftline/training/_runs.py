@@ -21,6 +21,8 @@ from driftline.exceptions import DriftlineError, NotFoundError, ValidationError
 from driftline.ids import uuid7
 from driftline.store import iso_utc
 from driftline.store._training_tables import training_runs
+from driftline.training._compare import Comparison
+from driftline.training._comparisons import compare_versions
 from driftline.training._environment import capture_environment
 from driftline.training._evaluation import Evaluation, evaluate
 
@@ -128,6 +130,27 @@ class Trainer:
         metrics = {**(evaluation.overall if evaluation else {}), **user_metrics}
         return self._complete(
             run, saved, metrics, evaluation, train_part, target, version, description
+        )
+
+    def compare(
+        self,
+        name: str,
+        challenger: int,
+        champion: int,
+        *,
+        data: str | DatasetVersion,
+        **options: Any,
+    ) -> Comparison:
+        """Compare two versions of ``name`` on a labelled dataset version and store the
+        decision and its evidence (see :func:`driftline.training.compare`)."""
+        return compare_versions(
+            self.registry,
+            self.datasets,
+            name=name,
+            challenger=challenger,
+            champion=champion,
+            data=data,
+            **options,
         )
 
     def get(self, run_id: str) -> Run:

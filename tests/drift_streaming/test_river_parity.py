@@ -1,0 +1,112 @@
+"""Where our definition is river's, both must report drift at the same positions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from driftline.drift import streaming
+
+river_drift = pytest.importorskip(
+    "river.drift", reason="river is not installed: the parity tests compare against it"
+)
+
+
+def _real_stream(seed: int) -> list[float]:
+    """Six segments with random means and spreads (abrupt changes every 1000 values)."""
+    rng = np.random.default_rng(seed)
+    parts = [rng.normal(rng.uniform(-2, 2), rng.uniform(0.5, 2), 1000) for _ in range(6)]
+    return np.concatenate(parts).tolist()
+
+
+def _short_real_stream(seed: int) -> list[float]:
+    """The first three segments of ``_real_stream`` (KSWIN in river is slow)."""
+    return _real_stream(seed)[:3000]
+
+
+def _gradual_stream(seed: int) -> list[float]:
+    """A mean that ramps from 0 to 2 over 3000 values, with noise."""
+    rng = np.random.default_rng(seed)
+    ramp = np.concatenate([np.zeros(2000), np.linspace(0, 2, 3000), np.full(1000, 2.0)])
+    return (ramp + rng.normal(0, 1, len(ramp))).tolist()
+
+
+def _error_stream(seed: int) -> list[int]:
+    """0/1 errors whose rate jumps between six random levels."""
+    rng = np.random.default_rng(seed)
+    rates = rng.uniform(0.05, 0.5, 6)
+    return np.concatenate([rng.random(1000) < p for p in rates]).astype(int).tolist()
+
+
+def _detections(detector: Any, values: list[Any]) -> list[int]:
+    hits = []
+    for i, x in enumerate(values):
+        detector.update(x)
+        if detector.drift_detected:
+            hits.append(i)
+    return hits
+
+
+PAIRS: dict[str, tuple[Callable[[], Any], Callable[[], Any], Callable[[int], list[Any]]]] = {
+    "ADWIN": (river_drift.ADWIN, streaming.ADWIN, _real_stream),
+    "ADWIN-gradual": (river_drift.ADWIN, streaming.ADWIN, _gradual_stream),
+    "ADWIN-delta-clock": (
+        lambda: river_drift.ADWIN(delta=0.05, clock=4),
+        lambda: streaming.ADWIN(delta=0.05, clock=4),
+        _real_stream,
+    ),
+    "ADWIN-errors": (river_drift.ADWIN, streaming.ADWIN, _error_stream),
+    "PageHinkley": (river_drift.PageHinkley, streaming.PageHinkley, _real_stream),
+    "PageHinkley-up-no-fading": (
+        lambda: river_drift.PageHinkley(mode="up", alpha=1.0, threshold=20.0),
+        lambda: streaming.PageHinkley(mode="up", alpha=1.0, threshold=20.0),
+        _gradual_stream,
+    ),
+    "DDM": (river_drift.binary.DDM, streaming.DDM, _error_stream),
+    "EDDM": (river_drift.binary.EDDM, streaming.EDDM, _error_stream),
+    "HDDM_A": (river_drift.binary.HDDMA, streaming.HDDM_A, _error_stream),
+    "HDDM_A-two-sided": (
+        lambda: river_drift.binary.HDDMA(two_sided_test=True),
+        lambda: streaming.HDDM_A(two_sided_test=True),
+        _error_stream,
+    ),
+    "KSWIN": (
+        lambda: river_drift.KSWIN(seed=11),
+        lambda: streaming.KSWIN(seed=11),
+        _short_real_stream,
+    ),
+    "KSWIN-small-alpha": (
+        lambda: river_drift.KSWIN(alpha=0.0001, window_size=200, stat_size=50, seed=3),
+        lambda: streaming.KSWIN(alpha=0.0001, window_size=200, stat_size=50, seed=3),
+        _short_real_stream,
+    ),
+}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("name", PAIRS)
+def test_same_detections_as_river(name: str, seed: int) -> None:
+    make_river, make_ours, stream = PAIRS[name]
+    values = stream(seed)
+    expected = _detections(make_river(), values)
+    assert expected, "the stream must make river detect something, or the test proves nothing"
+    assert _detections(make_ours(), values) == expected
+    assert make_ours().update_many(values).tolist() == expected
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_same_warnings_as_river_ddm(seed: int) -> None:
+    values = _error_stream(seed)
+    ours, theirs = streaming.DDM(), river_drift.binary.DDM()
+    warnings_ours, warnings_theirs = [], []
+    for i, x in enumerate(values):
+        if ours.update(x).warning_detected:
+            warnings_ours.append(i)
+        theirs.update(x)
+        if theirs.warning_detected:
+            warnings_theirs.append(i)
+    assert warnings_theirs
+    assert warnings_ours == warnings_theirs
