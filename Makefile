@@ -56,7 +56,7 @@ bench-hashing: $(VENV)/.dev-installed
 bench-lineage: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/lineage_walk.py
 
-bench-quality: $(VENV)/.dev-installed .bench/pandera/.installed
+bench-quality: $(VENV)/.dev-installed .bench/pandera/.installed .bench/gx/.installed
 	$(BIN)/python benchmarks/quality_bench.py --rows 1000000
 
 .PHONY: bench-peers bench-hashing bench-lineage bench-quality

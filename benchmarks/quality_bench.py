@@ -1,29 +1,64 @@
-"""Time a 10-check driftline quality suite on generated data, side by side with pandera.
+"""Time a 10-check driftline quality suite on generated data, side by side with pandera and GX.
 
-    python benchmarks/quality_bench.py --rows 1000000 --repeats 5
-    python benchmarks/quality_bench.py --pandera-python .bench/pandera/bin/python
+    python benchmarks/quality_bench.py --rows 1000000 --repeats 7
+    python benchmarks/quality_bench.py --pandera-python .bench/pandera/bin/python \\
+        --gx-python .bench/gx/bin/python
 
 The data (20 columns: an id, 10 floats, 3 ints, 3 categories, a code, a timestamp, a flag) is
-generated from a fixed seed. driftline runs in this process; pandera (which is not a driftline
-dependency) runs in a worker process started with another interpreter, on the same generated
-data and the equivalent checks. Both are timed on pandas with pandas 3's Arrow-backed strings
-and with the same strings held as Python objects (the pandas < 3 layout, where pandera's string
-checks run element by element); driftline also on polars. Runs are interleaved so every pair
-sees the same machine load, and each reports its median. Only ``suite.run(frame)`` /
-``schema.validate(frame, lazy=True)`` is timed, input conversion included, generation excluded.
+generated from a fixed seed. driftline runs in this process; pandera and Great Expectations
+(neither is a driftline dependency) each run in a worker process started with the interpreter of
+their own virtualenv, on the same generated data (each worker sends back a digest of its frame,
+which must equal ours) and the equivalent checks. All are timed on pandas with pandas 3's
+Arrow-backed strings and with the same strings held as Python objects (the pandas < 3 layout,
+where string checks run element by element); driftline also on polars, and with one thread.
+Runs are interleaved so that every tool sees the same machine load, each tool gets one untimed
+warm-up run per input, and each reports its median. Timed: ``suite.run(frame)`` /
+``schema.validate(frame, lazy=True)`` / ``batch_definition.get_batch(...)`` plus
+``batch.validate(suite)``, input conversion included, data generation excluded.
 
-This file is also the pandera worker (``--pandera-worker``): that mode imports only numpy,
-pandas and pandera, so it runs in a virtualenv without driftline.
+The 10 checks and their equivalents (pandera: dtype checks and ``strict=True`` stand for the
+schema check; GX 1.x: an ephemeral context, a pandas datasource, a whole-dataframe batch and
+``result_format="BASIC"``, which like driftline reports a few failing values per expectation):
+
+==========================  =========================================  ==========================
+driftline                   Great Expectations                         how close
+==========================  =========================================  ==========================
+Schema(20 types, forbid)    expect_table_columns_to_match_set(exact)   names only: GX has no
+                                                                       logical-type check (GX
+                                                                       does less work here)
+RowCount(1e3, 1e7)          expect_table_row_count_to_be_between       same
+Completeness(f0, 0.05)      expect_column_values_to_not_be_null        same (mostly=0.95; NaN
+Completeness(f1, 0.05)        (mostly=0.95)                              is null in both)
+ValueRange(f2, +-10, 0.01)  expect_column_values_to_be_between         same (mostly=0.99; nulls
+ValueRange(i0, 0..100)        (mostly=0.99 / 1.0)                        are not judged in both)
+AllowedValues(cat0, 0.02)   expect_column_values_to_be_in_set(0.98)    same
+Uniqueness(id)              expect_column_values_to_be_unique          same
+Regex(code, full match)     expect_column_values_to_match_regex(^..$)  same
+Freshness(7d, ts)           expect_column_max_to_be_between(now - 7d)  same verdict; GX has no
+                                                                       freshness check and does
+                                                                       not count stale rows
+==========================  =========================================  ==========================
+
+So GX runs all 10 (with the two weaker equivalents above) and is compared with the full
+driftline suite. Before timing, the benchmark checks that every GX expectation has the verdict
+of its driftline check and, for the 7 row-level checks, the same number of failing rows, and
+that pandera's overall verdict is driftline's.
+
+This file is also the worker (``--worker pandera|gx``): that mode imports only numpy, pandas
+and the peer library, so it runs in a virtualenv without driftline.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +73,7 @@ CODE_PATTERN = r"[A-Z]{2}-\d{4}"
 FLOATS = [f"f{i}" for i in range(10)]
 INTS = ["i0", "i1", "i2"]
 CATS = ["cat0", "cat1", "cat2"]
+LAYOUTS = {"arrow": "pandas, Arrow strings", "object": "pandas, object strings"}
 
 
 def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:
@@ -69,6 +105,23 @@ def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:
 def with_object_strings(frame: pd.DataFrame) -> pd.DataFrame:
     """The same values with text held as Python objects (pandas < 3 default, still common)."""
     return frame.assign(**{c: frame[c].astype(object) for c in [*CATS, "code"]})
+
+
+def digest(frame: pd.DataFrame) -> str:
+    """A digest of the values, independent of the string layout, to prove the data is shared."""
+    h = hashlib.sha256()
+    for name in frame.columns:
+        col = frame[name]
+        if name in CATS or name == "code":
+            h.update("\x1f".join(col.astype(object).tolist()).encode())
+        elif name == "ts":
+            h.update(col.to_numpy(dtype="datetime64[us]").view(np.int64).tobytes())
+        else:
+            h.update(col.to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+# -- the suites -----------------------------------------------------------------------------
 
 
 def driftline_suite() -> Any:
@@ -141,52 +194,111 @@ def pandera_schema() -> Any:
     return pa.DataFrameSchema(columns, checks=[row_count], strict=True)
 
 
-def pandera_worker(rows: int, seed: int) -> None:
-    """Answer each ``run arrow|object`` line on stdin with the seconds one validation took."""
+def gx_expectations(columns: list[str]) -> list[Any]:
+    """The GX equivalents of the 10 checks, in driftline's order (see the module docstring)."""
+    import great_expectations.expectations as gxe
+
+    cutoff = pd.Timestamp(NOW) - pd.Timedelta(days=7)
+    return [
+        gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
+        gxe.ExpectTableRowCountToBeBetween(min_value=1_000, max_value=10_000_000),
+        gxe.ExpectColumnValuesToNotBeNull(column="f0", mostly=0.95),
+        gxe.ExpectColumnValuesToNotBeNull(column="f1", mostly=0.95),
+        gxe.ExpectColumnValuesToBeBetween(column="f2", min_value=-10, max_value=10, mostly=0.99),
+        gxe.ExpectColumnValuesToBeBetween(column="i0", min_value=0, max_value=100),
+        gxe.ExpectColumnValuesToBeInSet(column="cat0", value_set=ALLOWED, mostly=0.98),
+        gxe.ExpectColumnValuesToBeUnique(column="id"),
+        gxe.ExpectColumnValuesToMatchRegex(column="code", regex=f"^{CODE_PATTERN}$"),
+        gxe.ExpectColumnMaxToBeBetween(column="ts", min_value=cutoff),
+    ]
+
+
+# -- the workers (run in the peer's virtualenv) ---------------------------------------------
+
+
+def pandera_validator() -> Callable[[pd.DataFrame], Any]:
+    """A function validating a frame with pandera: its overall verdict and failure cases."""
     import pandera.errors
 
+    schema = pandera_schema()
+
+    def validate(frame: pd.DataFrame) -> Any:
+        try:
+            schema.validate(frame, lazy=True)
+        except pandera.errors.SchemaErrors as exc:
+            return {"passed": False, "failure_cases": len(exc.failure_cases)}
+        return {"passed": True, "failure_cases": 0}
+
+    return validate
+
+
+def gx_validator(columns: list[str]) -> Callable[[pd.DataFrame], Any]:
+    """A function validating a frame with GX: per expectation, [success, unexpected count]."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    asset = context.data_sources.add_pandas("bench").add_dataframe_asset("frame")
+    batch_definition = asset.add_batch_definition_whole_dataframe("whole")
+    suite = context.suites.add(gx.ExpectationSuite(name="bench"))
+    for expectation in gx_expectations(columns):
+        suite.add_expectation(expectation)
+
+    def validate(frame: pd.DataFrame) -> Any:
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(suite, result_format="BASIC")
+        return [[r.success, r.result.get("unexpected_count")] for r in result.results]
+
+    return validate
+
+
+def serve(tool: str, rows: int, seed: int) -> None:
+    """Worker: warm up, say ``ready``, then answer each ``run LAYOUT`` line with the seconds."""
     frame = make_frame(rows, seed)
     frames = {"arrow": frame, "object": with_object_strings(frame)}
-    schema = pandera_schema()
-    print("ready", flush=True)
+    validate = pandera_validator() if tool == "pandera" else gx_validator(list(frame.columns))
+    verdict = {layout: validate(f) for layout, f in frames.items()}  # also the warm-up
+    # Without pyarrow in the peer's virtualenv pandas holds "str" columns as Python strings.
+    arrow = isinstance(frame["code"].array, pd.arrays.ArrowStringArray)
+    hello = {"digest": digest(frame), "verdict": verdict["arrow"], "arrow_strings": arrow}
+    print(json.dumps(hello), flush=True)
     for line in sys.stdin:
-        command, _, strings = line.strip().partition(" ")
+        command, _, layout = line.strip().partition(" ")
         if command != "run":
             break
         start = time.perf_counter()
-        try:
-            schema.validate(frames[strings], lazy=True)
-            failures = 0
-        except pandera.errors.SchemaErrors as exc:
-            failures = len(exc.failure_cases)
-        print(
-            json.dumps({"seconds": time.perf_counter() - start, "failures": failures}), flush=True
-        )
+        validate(frames[layout])
+        print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
 
 
-class PanderaWorker:
-    """A pandera worker process in another interpreter."""
+class Peer:
+    """A worker process for ``tool`` in another interpreter."""
 
-    def __init__(self, python: str, rows: int, seed: int) -> None:
+    def __init__(self, tool: str, python: str, rows: int, seed: int) -> None:
+        self.tool = tool
         self.proc = subprocess.Popen(
-            [python, __file__, "--pandera-worker", "--rows", str(rows), "--seed", str(seed)],
+            [python, __file__, "--worker", tool, "--rows", str(rows), "--seed", str(seed)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},  # no network calls while timed
         )
         if self.proc.stdin is None or self.proc.stdout is None:
-            raise RuntimeError("the pandera worker has no pipes")
+            raise RuntimeError(f"the {tool} worker has no pipes")
         self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
-        self.failures = 0
-        if self.stdout.readline().strip() != "ready":
-            raise RuntimeError(f"the pandera worker did not start (is pandera in {python}?)")
+        line = self.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {tool} worker did not start (is {tool} in {python}?)")
+        hello = json.loads(line)
+        self.digest: str = hello["digest"]
+        self.verdict: Any = hello["verdict"]
+        self.layouts = list(LAYOUTS) if hello["arrow_strings"] else ["object"]
 
-    def run(self, strings: str) -> float:
-        self.stdin.write(f"run {strings}\n")
+    def run(self, layout: str) -> float:
+        self.stdin.write(f"run {layout}\n")
         self.stdin.flush()
-        answer = json.loads(self.stdout.readline())
-        self.failures = answer["failures"]
-        return float(answer["seconds"])
+        return float(json.loads(self.stdout.readline())["seconds"])
 
     def close(self) -> None:
         self.stdin.write("stop\n")
@@ -194,29 +306,93 @@ class PanderaWorker:
         self.proc.wait(timeout=60)
 
 
-def side_by_side(frame: pd.DataFrame, repeats: int, peer: PanderaWorker | None) -> dict:
-    """Interleaved timings of every (library, input) pair, ``repeats`` rounds."""
+# -- the comparison -------------------------------------------------------------------------
+
+
+def check_equivalence(result: Any, peers: dict[str, Peer], data_digest: str) -> list[str]:
+    """Raise unless every peer saw our data and reached our verdicts; say what was compared."""
+    notes = []
+    ours = [(c.passed, c.failed_rows) for c in result.checks]
+    for name, peer in peers.items():
+        if peer.digest != data_digest:
+            raise RuntimeError(f"{name} generated other data (digest {peer.digest})")
+        if name == "pandera":
+            if peer.verdict["passed"] != result.passed:
+                raise RuntimeError(f"pandera says passed={peer.verdict['passed']}, we do not")
+            notes.append(f"pandera: same overall verdict (passed={result.passed})")
+            continue
+        counted = 0
+        for (passed, failed), (success, unexpected), check in zip(
+            ours, peer.verdict, result.checks, strict=True
+        ):
+            if passed != success:
+                raise RuntimeError(f"GX and driftline disagree on {check.name}:{check.column}")
+            if unexpected is not None and failed is not None:
+                if unexpected != failed:
+                    raise RuntimeError(
+                        f"{check.name}:{check.column}: GX counts {unexpected} failing rows, "
+                        f"driftline {failed}"
+                    )
+                counted += 1
+        notes.append(
+            f"GX: same verdict on all {len(ours)} checks, same failing-row count on {counted}"
+        )
+    return notes
+
+
+def side_by_side(frame: pd.DataFrame, repeats: int, peers: dict[str, Peer]) -> dict[str, Any]:
+    """Interleaved timings of every (tool, input) pair, ``repeats`` rounds."""
     import polars as pl
 
     inputs = {
-        "pandas, Arrow strings": ("arrow", frame),
-        "pandas, object strings": ("object", with_object_strings(frame)),
-        "polars": (None, pl.from_pandas(frame)),
+        "arrow": frame,
+        "object": with_object_strings(frame),
+        "polars": pl.from_pandas(frame),
     }
     suite = driftline_suite()
+    runs = {f"driftline|{layout}": (layout, None) for layout in inputs}
+    runs["driftline, 1 thread|arrow"] = ("arrow", 1)
+    first = suite.run(frame, clock=lambda: NOW)
+    for data in inputs.values():  # warm-up: imports, first-call costs
+        suite.run(data, clock=lambda: NOW)
+    notes = check_equivalence(first, peers, digest(frame))
     times: dict[str, list[float]] = {}
-    first = suite.run(frame, clock=lambda: NOW)  # warm-up: imports, first-call costs
     for _ in range(repeats):
-        for label, (strings, data) in inputs.items():
+        for key, (layout, workers) in runs.items():
             start = time.perf_counter()
-            result = suite.run(data, clock=lambda: NOW)
-            times.setdefault(f"driftline   {label}", []).append(time.perf_counter() - start)
+            result = suite.run(inputs[layout], clock=lambda: NOW, workers=workers)
+            times.setdefault(key, []).append(time.perf_counter() - start)
             if result.to_dict()["checks"] != first.to_dict()["checks"]:
-                raise RuntimeError(f"driftline gave a different result on {label}")
-            if peer is not None and strings is not None:
-                times.setdefault(f"pandera     {label}", []).append(peer.run(strings))
+                raise RuntimeError(f"driftline gave a different result on {key}")
+            if workers is None and layout in LAYOUTS:
+                for name, peer in peers.items():
+                    if layout in peer.layouts:
+                        times.setdefault(f"{name}|{layout}", []).append(peer.run(layout))
     failed = [f"{c.name}:{c.column}" for c in first.failed]
-    return {"times": times, "failed": failed, "checks": len(suite)}
+    return {"times": times, "failed": failed, "checks": len(suite), "notes": notes}
+
+
+TOOLS = {
+    "driftline": "driftline",
+    "driftline, 1 thread": "driftline, 1 thread",
+    "pandera": "pandera",
+    "gx": "Great Expectations",
+}
+
+
+def print_tables(times: dict[str, list[float]]) -> None:
+    """One table per input: tool, median seconds, how many times the driftline median."""
+    medians = {key: statistics.median(values) for key, values in times.items()}
+    for layout, title in [*LAYOUTS.items(), ("polars", "polars")]:
+        ours = medians[f"driftline|{layout}"]
+        print(f"\n{title}\n  {'tool':<22} {'median s':>9} {'vs driftline':>13}")
+        for tool, label in TOOLS.items():
+            median = medians.get(f"{tool}|{layout}")
+            if median is not None:
+                print(f"  {label:<22} {median:>9.3f} {median / ours:>12.1f}x")
+    print("\nruns (s):")
+    for key, values in times.items():
+        print(f"  {key:<30} {', '.join(f'{v:.3f}' for v in values)}")
 
 
 def main() -> None:
@@ -224,45 +400,44 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    default_peer = ".bench/pandera/bin/python"
-    parser.add_argument(
-        "--pandera-python",
-        default=default_peer if Path(default_peer).exists() else None,
-        help="interpreter of a virtualenv with pandera (skipped when absent)",
-    )
-    parser.add_argument("--pandera-worker", action="store_true", help=argparse.SUPPRESS)
+    for tool, default in [("pandera", ".bench/pandera/bin/python"), ("gx", ".bench/gx/bin/python")]:
+        parser.add_argument(
+            f"--{tool}-python",
+            default=default if Path(default).exists() else None,
+            help=f"interpreter of a virtualenv with {tool} (skipped when absent)",
+        )
+    parser.add_argument("--worker", choices=["pandera", "gx"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.pandera_worker:
-        pandera_worker(args.rows, args.seed)
+    if args.worker:
+        serve(args.worker, args.rows, args.seed)
         return
 
     frame = make_frame(args.rows, args.seed)
-    peer = PanderaWorker(args.pandera_python, args.rows, args.seed) if args.pandera_python else None
+    load_before = os.getloadavg()[0]
+    peers: dict[str, Peer] = {}
     try:
-        report = side_by_side(frame, args.repeats, peer)
+        for tool in ("pandera", "gx"):
+            python = getattr(args, f"{tool}_python")
+            if python:
+                peers[tool] = Peer(tool, python, args.rows, args.seed)
+        report = side_by_side(frame, args.repeats, peers)
     finally:
-        if peer is not None:
+        for peer in peers.values():
             peer.close()
     print(
         f"rows={args.rows:,} columns={frame.shape[1]} checks={report['checks']} "
-        f"repeats={args.repeats}"
+        f"repeats={args.repeats} cores={os.cpu_count()} "
+        f"load average before/after: {load_before:.2f}/{os.getloadavg()[0]:.2f}"
     )
-    print(
-        f"driftline failed checks: {report['failed']}; "
-        f"pandera failure cases: {peer.failures if peer else 'n/a'}"
-    )
-    medians = {label: statistics.median(times) for label, times in report["times"].items()}
-    for label, times in report["times"].items():
-        runs = ", ".join(f"{t:.3f}" for t in times)
-        print(f"{label:<36} median {medians[label]:.3f} s  (runs: {runs})")
-    for strings in ("Arrow strings", "object strings"):
-        ours, theirs = (
-            medians.get(f"{lib}pandas, {strings}") for lib in ("driftline   ", "pandera     ")
-        )
-        if ours and theirs:
-            print(f"speed-up vs pandera, pandas with {strings}: {theirs / ours:.1f}x")
-    if peer is None:
-        print("pandera: not timed (pass --pandera-python)")
+    print(f"driftline failed checks: {report['failed'] or 'none'}")
+    for note in report["notes"]:
+        print(note)
+    for tool in ("pandera", "gx"):
+        if tool not in peers:
+            print(f"{tool}: not timed (pass --{tool}-python)")
+        elif "arrow" not in peers[tool].layouts:
+            print(f"{tool}: no pyarrow in its virtualenv, so timed on object strings only")
+    print_tables(report["times"])
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 from referencing import Registry, Resource
 
+import driftline.lineage
 from driftline.quality import Completeness, Freshness, RowCount, Suite, Uniqueness, ValueRange
 
-OPENLINEAGE_SPECS = Path(__file__).resolve().parents[2] / ".." / "shared" / "specs" / "openlineage"
+# The copy vendored in the package (a lineage test checks it equals ../shared/specs).
+OPENLINEAGE_SPECS = Path(driftline.lineage.__file__).parent / "openlineage_spec"
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
 FACET_FILES = {
     "dataQualityAssertions": ["DataQualityAssertionsDatasetFacet.json"],

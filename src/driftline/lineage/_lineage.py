@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -45,7 +45,7 @@ from driftline.lineage._records import (
 from driftline.lineage._runs import RunHandle, end_run, final_status, id_list, start_run
 from driftline.lineage._transports import Transport
 from driftline.lineage._walk import shortest_path, walk
-from driftline.store import AuditLog, Clock, MetadataStore
+from driftline.store import AuditLog, Clock, MetadataStore, iso_utc
 from driftline.store._engine import WRITE
 from driftline.store._tables import lineage_edge, lineage_node, lineage_run
 
@@ -179,7 +179,7 @@ class Lineage:
                 outputs=outs,
                 parameters=parameters or {},
                 attributes=attributes or {},
-                now=_timestamp(moment),
+                now=iso_utc(moment),
             )
         return RunHandle(self, run_id, name, conn)
 
@@ -432,7 +432,7 @@ class Lineage:
                 raise
 
     def _now(self) -> str:
-        return _timestamp(self.clock())
+        return iso_utc(self.clock())
 
     @contextmanager
     def _writing(self, conn: Connection | None) -> Iterator[Connection]:
@@ -452,10 +452,6 @@ class Lineage:
         with self.store.read() as own:
             yield own
 
-
-def _timestamp(moment: datetime) -> str:
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.isoformat(timespec="microseconds")
 
 
 def _run_id_at(moment: datetime) -> str:

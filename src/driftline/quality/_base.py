@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
 import numpy as np
 
 from driftline.exceptions import ValidationError
 from driftline.quality._frame import EPOCH, Column, Table, to_table
+from driftline.quality._parallel import Workers
 
 __all__ = [
     "BatchContext",
@@ -29,6 +31,7 @@ __all__ = [
 ]
 
 Severity = Literal["error", "warn"]
+T = TypeVar("T")
 
 
 class Cell(NamedTuple):
@@ -124,7 +127,9 @@ class BatchContext:
     reference: Any = None
     data_timestamp: datetime | None = None
     empty_is_missing: bool = True
+    workers: Workers | None = None
     _references: dict[str | None, Table] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def n_rows(self) -> int:
@@ -134,11 +139,22 @@ class BatchContext:
         return self.table.column(name)
 
     def reference_table(self, dataset: str | None) -> Table:
-        if dataset not in self._references:
-            self._references[dataset] = resolve_reference(
-                self.reference, dataset, self.empty_is_missing
-            )
-        return self._references[dataset]
+        with self._lock:  # checks on other threads may want the same reference
+            if dataset not in self._references:
+                self._references[dataset] = resolve_reference(
+                    self.reference, dataset, self.empty_is_missing
+                )
+            return self._references[dataset]
+
+    def map_rows(self, fn: Callable[[int, int], T]) -> list[T]:
+        """``fn(start, stop)`` over row ranges that cover the batch, in order.
+
+        A long element-wise kernel split this way runs on the suite's threads; without them
+        (or on a small batch) there is one range, the whole batch.
+        """
+        if self.workers is None:
+            return [fn(0, self.n_rows)]
+        return self.workers.map(lambda bounds: fn(*bounds), self.workers.slices(self.n_rows))
 
 
 @dataclass
@@ -174,6 +190,12 @@ class Check(ABC):
 
     kind: ClassVar[str] = ""
     shares: ClassVar[tuple[str, ...]] = ()
+    # Whether evaluate() may run on a pool thread next to other checks. Built-in checks say
+    # True; a check that runs user code, or a subclass that does not say, runs on the calling
+    # thread, one at a time.
+    thread_safe: ClassVar[bool] = False
+    # Rough work per row (0: none, 4: a string kernel); a threaded run starts costly ones first.
+    cost: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         if self.severity not in ("error", "warn"):

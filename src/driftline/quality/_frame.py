@@ -21,6 +21,7 @@ timestamps, held as int64 microseconds since the epoch in UTC; naive timestamps 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftline.exceptions import ValidationError
+from driftline.quality._parallel import use_key
 
 __all__ = ["KINDS", "Column", "Table", "kind_of_type", "to_table"]
 
@@ -72,6 +74,7 @@ class Column:
 
     __slots__ = (
         "_codes",
+        "_lock",
         "_n_missing",
         "_stats",
         "categorical",
@@ -91,6 +94,7 @@ class Column:
         self.missing = missing
         self.categorical = categorical
         self._codes: tuple[np.ndarray, int] | None = None
+        self._lock = threading.Lock()  # checks on other threads may ask for the same stats
         self._n_missing: int | None = None
         self._stats: tuple[Any, Any, Any] | None = None
         self.distinct: int | None = None  # set by whatever computes it first
@@ -111,10 +115,11 @@ class Column:
         """
         if self.kind not in ("numeric", "datetime") or self.n_missing == len(self):
             return None
-        if self._stats is None:
-            present = self.present_values()
-            total = present.sum().item() if self.kind == "numeric" else None
-            self._stats = (present.min().item(), present.max().item(), total)
+        with self._lock:
+            if self._stats is None:
+                present = self.present_values()
+                total = present.sum().item() if self.kind == "numeric" else None
+                self._stats = (present.min().item(), present.max().item(), total)
         return self._stats
 
     def present_values(self) -> Any:
@@ -129,28 +134,33 @@ class Column:
         Missing rows get the extra code ``k``, so a lookup table of size ``k + 1`` can be
         indexed by the codes directly.
         """
-        if self._codes is None:
-            if self.kind == "text":
-                encoded = pc.dictionary_encode(self.values)
-                k = len(encoded.dictionary)
-                codes = encoded.indices.fill_null(k).to_numpy().astype(np.int64)
-            else:
-                import pandas as pd  # hash-based factorize: O(n), unlike np.unique's sort
-
-                codes, uniques = pd.factorize(self.values)
-                codes = codes.astype(np.int64)
-                k = len(uniques)
-            codes[self.missing] = k
-            # Compact again: a code whose every row is missing must not count as a value.
-            used = np.bincount(codes, minlength=k + 1)[:k] > 0
-            if not used.all():
-                remap = np.cumsum(used) - 1
-                k = int(used.sum())
-                remap = np.append(np.where(used, remap, k), k)
-                codes = remap[codes]
-            self._codes = (codes, k)
-            self.distinct = k
+        with self._lock:
+            if self._codes is None:
+                self._codes = self._compute_codes()
+                self.distinct = self._codes[1]
         return self._codes
+
+    def _compute_codes(self) -> tuple[np.ndarray, int]:
+        """Codes and their number, computed (under the lock) by :meth:`codes`."""
+        if self.kind == "text":
+            encoded = pc.dictionary_encode(self.values)
+            k = len(encoded.dictionary)
+            codes = encoded.indices.fill_null(k).to_numpy().astype(np.int64)
+        else:
+            import pandas as pd  # hash-based factorize: O(n), unlike np.unique's sort
+
+            codes, uniques = pd.factorize(self.values)
+            codes = codes.astype(np.int64)
+            k = len(uniques)
+        codes[self.missing] = k
+        # Compact again: a code whose every row is missing must not count as a value.
+        used = np.bincount(codes, minlength=k + 1)[:k] > 0
+        if not used.all():
+            remap = np.cumsum(used) - 1
+            k = int(used.sum())
+            remap = np.append(np.where(used, remap, k), k)
+            codes = remap[codes]
+        return codes, k
 
     def known_distinct(self) -> int | None:
         """The distinct count if codes were already computed, else None (never computes)."""
@@ -214,6 +224,18 @@ def _datetimes(arr: pa.Array) -> np.ndarray:
     return (micro.fill_null(0) if micro.null_count else micro).to_numpy()
 
 
+def _from_numpy(name: str, data: np.ndarray, markers: Sequence[Any]) -> Column:
+    if data.dtype.kind == "b":
+        return Column(name, "boolean", data, np.zeros(len(data), dtype=bool))
+    if data.dtype.kind == "M":  # datetime64[us], UTC: already the form used here
+        missing = np.isnat(data)
+        values = data.view(np.int64)
+        if missing.any():
+            values = np.where(missing, 0, values)
+        return Column(name, "datetime", values, missing)
+    return _numeric(name, data, None, markers)
+
+
 def column_from_arrow(
     name: str,
     data: pa.Array | pa.ChunkedArray | np.ndarray,
@@ -223,13 +245,11 @@ def column_from_arrow(
 ) -> Column:
     """Normalise one column (see the module docstring for the missing-value rule).
 
-    A plain numpy numeric or boolean array (what pandas holds for float64, int64 and bool
-    columns) is used as is, without a round trip through Arrow.
+    A plain numpy numeric, boolean or ``datetime64[us]`` array (what pandas holds for float64,
+    int64, bool and microsecond timestamps) is used as is, without a round trip through Arrow.
     """
     if isinstance(data, np.ndarray):
-        if data.dtype.kind == "b":
-            return Column(name, "boolean", data, np.zeros(len(data), dtype=bool))
-        return _numeric(name, data, None, markers)
+        return _from_numpy(name, data, markers)
     arr = data.combine_chunks() if isinstance(data, pa.ChunkedArray) else data
     categorical = pa.types.is_dictionary(arr.type)
     if categorical:
@@ -281,31 +301,52 @@ class Table:
         self._empty_is_missing = empty_is_missing
         self._markers = markers
         self._columns: dict[str, Column] = {}
+        # Checks may run on several threads: one lock per column so that each is converted
+        # once, and the first-use order a sequential run would have seen (see converted()).
+        self._guard = threading.Lock()
+        self._fetching = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._first_use: dict[str, tuple[int, int]] = {}
 
     def __contains__(self, name: object) -> bool:
         return name in self.names
 
     def column(self, name: str) -> Column:
         """The normalised column ``name`` (cached)."""
+        key = use_key()
+        with self._guard:
+            if name not in self._first_use or key < self._first_use[name]:
+                self._first_use[name] = key
+            lock = self._locks.setdefault(name, threading.Lock())
         col = self._columns.get(name)
-        if col is None:
-            col = column_from_arrow(
-                name,
-                self._fetch(name),
-                empty_is_missing=self._empty_is_missing,
-                markers=self._markers.get(name, ()),
-            )
-            self._columns[name] = col
+        if col is not None:
+            return col
+        with lock:
+            col = self._columns.get(name)
+            if col is None:
+                with self._fetching:  # reading a frame's columns is not thread-safe everywhere
+                    raw = self._fetch(name)
+                col = column_from_arrow(
+                    name,
+                    raw,
+                    empty_is_missing=self._empty_is_missing,
+                    markers=self._markers.get(name, ()),
+                )
+                with self._guard:
+                    self._columns[name] = col
         return col
 
     def kind(self, name: str) -> str:
         """The logical kind of ``name``, from the dtype alone when the dtype says it."""
-        hint = self._kind_hint(name)
+        with self._fetching:
+            hint = self._kind_hint(name)
         return hint if hint is not None else self.column(name).kind
 
     def converted(self) -> Mapping[str, Column]:
-        """The columns converted so far."""
-        return self._columns
+        """The columns converted so far, in the order of their first use in a sequential run."""
+        with self._guard:
+            order = sorted(self._columns, key=lambda name: self._first_use[name])
+            return {name: self._columns[name] for name in order}
 
     def rows(self, positions: Sequence[int]) -> list[dict[str, Any]]:
         """Rows at ``positions`` as ``{"row": position, "values": {column: value}}``."""
@@ -364,6 +405,13 @@ _INFERRED_KINDS = {
 }
 
 
+def _datetime_unit(dtype: Any) -> str | None:
+    """The unit of a pandas datetime dtype (numpy or tz-aware), else None."""
+    if isinstance(dtype, np.dtype):
+        return np.datetime_data(dtype)[0] if dtype.kind == "M" else None
+    return getattr(dtype, "unit", None) if getattr(dtype, "kind", None) == "M" else None
+
+
 def _from_pandas(df: Any, empty: bool, markers: Markers, what: str) -> Table:
     names = _check_names(list(df.columns), what)
     by_name = dict(zip(names, df.columns, strict=True))
@@ -373,6 +421,9 @@ def _from_pandas(df: Any, empty: bool, markers: Markers, what: str) -> Table:
         series = df[by_name[name]]
         if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiub":
             return series.to_numpy()  # zero-copy; Arrow would only rebuild the same array
+        if _datetime_unit(series.dtype) == "us":
+            # Naive or tz-aware microseconds: numpy gives the UTC values without a copy.
+            return series.to_numpy(dtype="datetime64[us]")
         return _as_arrow(name, series, what)
 
     def hint(name: str) -> str | None:

@@ -60,6 +60,8 @@ class AllowedValues(Check):
     max_invalid: float = 0.0
 
     kind: ClassVar[str] = "allowed_values"
+    cost: ClassVar[int] = 4
+    thread_safe: ClassVar[bool] = True
     shares: ClassVar[tuple[str, ...]] = ("max_invalid",)
 
     def __post_init__(self) -> None:
@@ -88,8 +90,13 @@ class AllowedValues(Check):
         col = ctx.column(self.column)
         require_kind(col, ("text", "numeric", "boolean"), self)
         if col.kind == "text":
-            allowed = pa.array(self._text, pa.large_string())
-            inside = pc.is_in(col.values, value_set=allowed).to_numpy(zero_copy_only=False)
+            values, allowed = col.values, pa.array(self._text, pa.large_string())
+
+            def is_in(start: int, stop: int) -> np.ndarray:
+                hit = pc.is_in(values.slice(start, stop - start), value_set=allowed)
+                return hit.to_numpy(zero_copy_only=False)
+
+            inside = np.concatenate(ctx.map_rows(is_in))
         elif col.kind == "null":
             inside = np.ones(len(col), dtype=bool)
         else:

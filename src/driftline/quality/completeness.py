@@ -31,6 +31,8 @@ class Completeness(Check):
     max_missing: float = 0.0
 
     kind: ClassVar[str] = "completeness"
+    cost: ClassVar[int] = 0
+    thread_safe: ClassVar[bool] = True
     shares: ClassVar[tuple[str, ...]] = ("max_missing",)
 
     def evaluate(self, ctx: BatchContext) -> Outcome:

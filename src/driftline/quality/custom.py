@@ -115,6 +115,7 @@ class Custom(Check):
 
     kind: ClassVar[str] = "custom"
     shares: ClassVar[tuple[str, ...]] = ("max_invalid",)
+    thread_safe: ClassVar[bool] = False  # fn may keep state: it runs on the calling thread
 
     def __post_init__(self) -> None:
         cols = (self.columns,) if isinstance(self.columns, str) else tuple(self.columns)

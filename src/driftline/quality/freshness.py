@@ -50,6 +50,8 @@ class Freshness(Check):
     column: str | None = None
 
     kind: ClassVar[str] = "freshness"
+    cost: ClassVar[int] = 2
+    thread_safe: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -88,7 +90,9 @@ class Freshness(Check):
             )
         oldest, newest, _ = stats
         # When even the oldest row is recent enough there are no stale rows to mark.
-        stale = None if oldest >= cutoff else (col.values < cutoff) & ~col.missing
+        stale = None if oldest >= cutoff else col.values < cutoff
+        if stale is not None and col.n_missing:
+            stale &= ~col.missing
         return Outcome(
             passed=newest >= cutoff,
             observed=(now_us - newest) / 1e6,

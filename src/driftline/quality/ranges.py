@@ -67,6 +67,8 @@ class ValueRange(Check):
     max_invalid: float = 0.0
 
     kind: ClassVar[str] = "range"
+    cost: ClassVar[int] = 2
+    thread_safe: ClassVar[bool] = True
     shares: ClassVar[tuple[str, ...]] = ("max_invalid",)
 
     def __post_init__(self) -> None:
@@ -114,12 +116,11 @@ class ValueRange(Check):
             # Every value is inside: no need to build a per-row mask.
             return Outcome(True, 0.0, 0, checked, None, details)
         values = col.values
-        bad = np.zeros(len(col), dtype=bool)
-        if lo is not None:
-            bad |= values < lo
+        bad = (values < lo) if lo is not None else np.zeros(len(col), dtype=bool)
         if hi is not None:
             bad |= values > hi
-        bad &= ~col.missing
+        if col.n_missing:
+            bad &= ~col.missing
         return row_outcome(bad, checked, self.max_invalid, details)
 
     def record_rule(self, ctx: RecordContext) -> Rule:

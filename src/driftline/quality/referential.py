@@ -58,6 +58,8 @@ class Referential(Check):
     max_invalid: float = 0.0
 
     kind: ClassVar[str] = "referential"
+    cost: ClassVar[int] = 4
+    thread_safe: ClassVar[bool] = True
     shares: ClassVar[tuple[str, ...]] = ("max_invalid",)
 
     def __post_init__(self) -> None:

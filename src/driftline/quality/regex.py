@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -21,6 +22,7 @@ from driftline.quality._base import (
     require_kind,
     row_outcome,
 )
+from driftline.quality._fixed_pattern import compile_fixed, fixed_matches
 
 __all__ = ["Regex"]
 
@@ -33,7 +35,9 @@ class Regex(Check):
     over a million strings); a record runs it through Python's ``re`` with ``re.ASCII``.
     So that both give the same answer the pattern must be valid in both: no backreferences or
     lookaround, and ``\\d``, ``\\w``, ``\\s`` match ASCII only. A pattern outside that common
-    syntax is rejected when the check is defined.
+    syntax is rejected when the check is defined. A whole-value pattern of fixed width made of
+    ASCII characters, classes, ``\\d`` and ``\\w`` (``\\d{5}``, ``[A-Z]{2}-\\d{4}``) is checked
+    on the string bytes directly, with the same answers as RE2 and about 3x faster.
 
     >>> from driftline.quality import Regex, Suite
     >>> frame = {"zip": ["94103", "10001", "1000A", None, "021390"]}
@@ -48,6 +52,8 @@ class Regex(Check):
     max_invalid: float = 0.0
 
     kind: ClassVar[str] = "regex"
+    cost: ClassVar[int] = 4
+    thread_safe: ClassVar[bool] = True
     shares: ClassVar[tuple[str, ...]] = ("max_invalid",)
 
     def __post_init__(self) -> None:
@@ -78,8 +84,19 @@ class Regex(Check):
         require_kind(col, ("text",), self)
         if col.kind == "null":
             return row_outcome(col.missing & False, 0, self.max_invalid)
-        hit = pc.match_substring_regex(col.values, self.arrow_pattern).fill_null(True)
-        bad = ~hit.to_numpy(zero_copy_only=False) & ~col.missing
+        values, pattern = col.values, self.arrow_pattern
+        fixed = compile_fixed(self.pattern) if self.full else None
+        if not pa.types.is_large_string(values.type):
+            fixed = None
+
+        def matches(start: int, stop: int) -> np.ndarray:
+            part = values.slice(start, stop - start)
+            if fixed is not None:
+                return fixed_matches(part, fixed)
+            hit = pc.match_substring_regex(part, pattern)
+            return hit.fill_null(True).to_numpy(zero_copy_only=False)
+
+        bad = ~np.concatenate(ctx.map_rows(matches)) & ~col.missing
         return row_outcome(bad, len(col) - col.n_missing, self.max_invalid)
 
     def record_rule(self, ctx: RecordContext) -> Rule:

@@ -28,6 +28,8 @@ class RowCount(Check):
     max: int | None = None
 
     kind: ClassVar[str] = "row_count"
+    cost: ClassVar[int] = 0
+    thread_safe: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -49,6 +49,8 @@ class Schema(Check):
     unexpected: Unexpected = "forbid"
 
     kind: ClassVar[str] = "schema"
+    cost: ClassVar[int] = 0
+    thread_safe: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -12,7 +12,8 @@ import numpy as np
 
 from driftline.exceptions import ValidationError
 from driftline.quality._base import BatchContext, Check, Outcome, closest
-from driftline.quality._frame import Table, to_table
+from driftline.quality._frame import Column, Table, to_table
+from driftline.quality._parallel import Workers, resolve_workers, task
 from driftline.quality._record import RecordChecker
 from driftline.quality.result import CheckResult, ColumnMetrics, QualityResult, RecordResult
 from driftline.quality.scoring import SCORING_RULES, score
@@ -50,16 +51,33 @@ def _markers(value: Any) -> dict[str, tuple[Any, ...]]:
     return out
 
 
-def _metrics(table: Table) -> dict[str, ColumnMetrics]:
-    out: dict[str, ColumnMetrics] = {}
-    for name, col in table.converted().items():
+def _metrics(table: Table, workers: Workers) -> dict[str, ColumnMetrics]:
+    columns = table.converted()
+
+    def metrics(col: Column) -> ColumnMetrics:
         count = len(col) - col.n_missing
         low = high = total = None
         stats = col.stats() if col.kind == "numeric" else None
         if stats is not None:
             low, high, total = (float(v) for v in stats)
-        out[name] = ColumnMetrics(col.n_missing, count, col.known_distinct(), low, high, total)
-    return out
+        return ColumnMetrics(col.n_missing, count, col.known_distinct(), low, high, total)
+
+    return dict(zip(columns, workers.map(metrics, columns.values()), strict=True))
+
+
+def _first_true(mask: np.ndarray, k: int) -> list[int]:
+    """Positions of the first ``k`` true values, scanning blocks of growing size.
+
+    Failing rows are seldom rare enough to need the whole mask scanned for five of them.
+    """
+    found: list[int] = []
+    start, step = 0, 4096
+    while start < len(mask) and len(found) < k:
+        stop = min(len(mask), start + step)
+        hits = np.flatnonzero(mask[start:stop])[: k - len(found)]
+        found.extend((hits + start).tolist())
+        start, step = stop, step * 4
+    return found
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,8 @@ class Suite:
     ``empty_is_missing`` makes ``""`` missing in text columns; ``missing_markers`` maps a column
     to extra values that mean missing there (``{"workclass": ["?"]}``). ``scoring`` picks the
     score rule (``weighted``, ``soft`` or ``seed``, see :mod:`driftline.quality.scoring`).
+    ``workers`` is how many threads a batch run may use (default: one per core, at most four,
+    and one for batches under 100,000 rows); checks and their results do not depend on it.
 
     >>> import numpy as np
     >>> from driftline.quality import AllowedValues, Completeness, Suite, ValueRange
@@ -87,6 +107,7 @@ class Suite:
     scoring: str = "weighted"
     empty_is_missing: bool = True
     missing_markers: Mapping[str, Sequence[Any]] | None = None
+    workers: int | None = field(default=None, kw_only=True, compare=False)
     _lines: tuple[int | None, ...] = field(default=(), init=False, compare=False, repr=False)
     _source: str | None = field(default=None, init=False, compare=False, repr=False)
     _checkers: dict[tuple[int, int], tuple[Any, Any, RecordChecker]] = field(
@@ -109,6 +130,7 @@ class Suite:
             )
         if not isinstance(self.empty_is_missing, bool):
             raise ValidationError("empty_is_missing must be true or false")
+        resolve_workers(self.workers, 0)  # rejects a bad count when the suite is declared
         object.__setattr__(self, "checks", checks)
         object.__setattr__(self, "missing_markers", _markers(self.missing_markers))
 
@@ -169,9 +191,7 @@ class Suite:
     def _examples(table: Table, outcomes: Sequence[Outcome]) -> list[list[dict[str, Any]]]:
         """Up to MAX_EXAMPLES failing rows per check, all fetched from the frame in one go."""
         positions = [
-            np.flatnonzero(o.mask)[:MAX_EXAMPLES].tolist()
-            if o.mask is not None and o.failed_rows
-            else []
+            _first_true(o.mask, MAX_EXAMPLES) if o.mask is not None and o.failed_rows else []
             for o in outcomes
         ]
         wanted = sorted({p for ps in positions for p in ps})
@@ -197,6 +217,20 @@ class Suite:
             warnings=outcome.warnings,
         )
 
+    def _outcomes(self, ctx: BatchContext, workers: Workers) -> list[Outcome]:
+        def evaluate(index: int) -> Outcome:
+            return task(index, lambda: self._evaluate(index, self.checks[index], ctx))
+
+        # Expensive checks start first so that the threads finish together; checks that run user
+        # code stay on the calling thread, one at a time, as without threads.
+        order = sorted(range(len(self.checks)), key=lambda i: -self.checks[i].cost)
+        return workers.map(
+            evaluate,
+            range(len(self.checks)),
+            local=lambda i: not self.checks[i].thread_safe,
+            order=order,
+        )
+
     def run(
         self,
         data: Any,
@@ -204,12 +238,14 @@ class Suite:
         clock: Clock | None = None,
         reference: Any = None,
         data_timestamp: datetime | None = None,
+        workers: int | None = None,
     ) -> QualityResult:
         """Run every check on ``data`` (pandas, polars, pyarrow or a dict of arrays).
 
         ``clock`` gives "now" for freshness (default: the system clock, UTC); ``reference`` is
         the frame (or name-to-frame mapping) referential checks compare with; ``data_timestamp``
-        is the data's own time for a freshness check without a column.
+        is the data's own time for a freshness check without a column. ``workers`` overrides
+        the suite's thread count for this run; the result is the same for any count.
         """
         table = to_table(
             data, empty_is_missing=self.empty_is_missing, missing_markers=self.missing_markers
@@ -217,8 +253,13 @@ class Suite:
         self._require_columns(table)
         now = _aware((clock or _system_clock)(), "clock()")
         stamp = None if data_timestamp is None else _aware(data_timestamp, "data_timestamp")
-        ctx = BatchContext(table, now, reference, stamp, self.empty_is_missing)
-        outcomes = [self._evaluate(i, check, ctx) for i, check in enumerate(self.checks)]
+        size = resolve_workers(self.workers if workers is None else workers, table.n_rows)
+        with Workers(size) as pool:
+            ctx = BatchContext(
+                table, now, reference, stamp, self.empty_is_missing, pool if size > 1 else None
+            )
+            outcomes = self._outcomes(ctx, pool)
+            metrics = _metrics(table, pool)
         examples = self._examples(table, outcomes)
         results = tuple(
             self._result(check, outcome, rows)
@@ -230,7 +271,7 @@ class Suite:
             scoring=self.scoring,
             rows=table.n_rows,
             checks=results,
-            metrics=_metrics(table),
+            metrics=metrics,
             evaluated_at=now,
         )
 

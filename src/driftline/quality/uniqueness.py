@@ -39,20 +39,31 @@ def _dense_int_duplicates(col: Column) -> np.ndarray | None:
     values = col.values
     if col.kind != "numeric" or values.dtype.kind not in "iu" or not len(values):
         return None
+    if values.dtype != np.int64:
+        # Shifting by the minimum must not overflow; the cast keeps equal values equal.
+        values = values.astype(np.int64)
     present = ~col.missing
     some = values[present] if col.n_missing else values
     if not len(some):
         return np.zeros(len(values), dtype=bool)
-    low, high = int(some.min()), int(some.max())
-    if high - low > 4 * len(values) + 1024:
+    # An int64 column's bounds come from its stats, which the column metrics need anyway.
+    stats = col.stats() if values is col.values else None
+    low, high = (stats[0], stats[1]) if stats else (int(some.min()), int(some.max()))
+    span = high - low + 1
+    if span > 4 * len(values) + 1025:
         return None
+    keys = some - low if low else some
+    # A byte per possible value fits in cache far better than a count per value, and answers
+    # the usual case (all distinct) alone; counts are needed only to mark duplicated rows.
+    seen = np.zeros(span, dtype=bool)
+    seen[keys] = True
+    col.distinct = int(np.count_nonzero(seen))
+    if col.distinct == len(some):
+        return np.zeros(len(values), dtype=bool)
+    counts = np.bincount(keys, minlength=span)
     shifted = values - low
     if col.n_missing:
         shifted[~present] = 0
-    counts = np.bincount(shifted[present] if col.n_missing else shifted, minlength=high - low + 1)
-    col.distinct = int(np.count_nonzero(counts))
-    if col.distinct == len(some):  # all distinct: the usual case for an id, no gather needed
-        return np.zeros(len(values), dtype=bool)
     return (counts[shifted] > 1) & present
 
 
@@ -79,6 +90,8 @@ class Uniqueness(Check):
     max_invalid: float = 0.0
 
     kind: ClassVar[str] = "unique"
+    cost: ClassVar[int] = 3
+    thread_safe: ClassVar[bool] = True
     shares: ClassVar[tuple[str, ...]] = ("max_invalid",)
 
     def __post_init__(self) -> None:
