@@ -18,7 +18,7 @@ $(VENV)/.demo-installed: $(BIN)/python pyproject.toml constraints.txt
 	touch $@
 
 $(VENV)/.dev-installed: $(BIN)/python pyproject.toml constraints.txt
-	$(PIP) install $(CONSTRAINTS) -e ".[dev,postgres,onnx,xgboost,lightgbm,torch]"
+	$(PIP) install $(CONSTRAINTS) -e ".[dev,postgres,onnx,xgboost,lightgbm,torch,dask,river]"
 	touch $@
 
 demo: $(VENV)/.demo-installed
@@ -56,7 +56,13 @@ bench-hashing: $(VENV)/.dev-installed
 bench-lineage: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/lineage_walk.py
 
+bench-drift: $(VENV)/.dev-installed .bench/evidently/.installed .bench/nannyml/.installed
+	$(BIN)/python benchmarks/drift_vs_peers.py --rows 1000000 --repeats 3
+
+bench-streaming: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/streaming_vs_river.py
+
 bench-quality: $(VENV)/.dev-installed .bench/pandera/.installed .bench/gx/.installed
 	$(BIN)/python benchmarks/quality_bench.py --rows 1000000
 
-.PHONY: bench-peers bench-hashing bench-lineage bench-quality
+.PHONY: bench-peers bench-hashing bench-lineage bench-quality bench-drift bench-streaming

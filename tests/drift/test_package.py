@@ -37,6 +37,7 @@ def test_public_names() -> None:
             "choose_method",
             "compare",
             "multivariate",
+            "profile_dask",
             "streaming",
             "univariate",
         ]
@@ -49,7 +50,7 @@ def test_import_pulls_no_database_web_or_plotting_library() -> None:
     code = (
         "import sys, driftline.drift; "
         "heavy = [m for m in ('sqlalchemy', 'fastapi', 'starlette', 'matplotlib', 'plotly', "
-        "'uvicorn', 'alembic', 'polars', 'sklearn') if m in sys.modules]; "
+        "'uvicorn', 'alembic', 'polars', 'sklearn', 'dask', 'distributed') if m in sys.modules]; "
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,8 @@ FACTORIES: dict[str, Callable[[], streaming.StreamingDetector]] = {
     "CUSUM": streaming.CUSUM,
     "CUSUM-up": lambda: streaming.CUSUM(mode="up", warm_start=50),
 }
+if importlib.util.find_spec("river") is not None:  # the opt-in backend needs river
+    FACTORIES["ADWIN-river-backend"] = lambda: streaming.ADWIN(backend="river")
 
 
 @pytest.mark.parametrize("check", DETECTOR_CHECKS, ids=lambda c: c.__name__)
@@ -46,6 +49,7 @@ BAD_PARAMS = [
     (streaming.ADWIN, {"delta": 1.5}, "delta"),
     (streaming.ADWIN, {"clock": 0}, "clock"),
     (streaming.ADWIN, {"min_window_length": 2.5}, "min_window_length"),
+    (streaming.ADWIN, {"backend": "rust"}, "backend"),
     (streaming.PageHinkley, {"alpha": 0.0}, "alpha"),
     (streaming.PageHinkley, {"mode": "sideways"}, "mode"),
     (streaming.PageHinkley, {"threshold": float("nan")}, "threshold"),

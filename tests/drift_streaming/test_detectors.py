@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from scipy import stats
 
 from driftline.drift import streaming
 from driftline.drift.streaming.kswin import _critical_count, _ks_count
-from driftline.exceptions import ValidationError
+from driftline.exceptions import DependencyMissingError, ValidationError
 
 
 def _loop(detector: streaming.StreamingDetector, values: Any) -> list[int]:
@@ -268,3 +269,10 @@ def test_update_many_equals_update_on_any_stream(
     got = detector.update_many(values[:split]).tolist()
     got += [split + i for i in detector.update_many(values[split:]).tolist()]
     assert got == expected
+
+
+def test_adwin_river_backend_names_the_missing_dependency(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "river.drift", None)  # as if river were not installed
+    with pytest.raises(DependencyMissingError, match=r'pip install "driftline\[river\]"'):
+        streaming.ADWIN(backend="river").update(1.0)
+    assert streaming.ADWIN().update(1.0).width == 1  # the default backend needs nothing

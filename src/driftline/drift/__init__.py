@@ -4,13 +4,15 @@
 ``univariate`` holds the tests (``univariate.KolmogorovSmirnov()``, ...), ``multivariate``
 the dataset-wide detectors (domain classifier, PCA reconstruction, MMD);
 ``ConceptDriftDetector`` is the seed's windowed API on top of the engine; ``streaming`` holds
-the river-style detectors (``drift.ADWIN()``, ``drift.PageHinkley()``, ...), re-exported here.
+the river-style detectors (``drift.ADWIN()``, ``drift.PageHinkley()``, ...), re-exported here;
+``profile_dask`` profiles a Dask DataFrame on a cluster (the ``dask`` extra).
 """
 
 from driftline.drift import multivariate, streaming, univariate
 from driftline.drift.calibration import CalibratedThresholds, calibrate
 from driftline.drift.compare import compare
 from driftline.drift.concept import ConceptDriftDetector, ConceptDriftResult
+from driftline.drift.dask_profile import profile_dask
 from driftline.drift.feature_profiles import CategoricalProfile, NumericProfile, UnsupportedProfile
 from driftline.drift.profile import Profile
 from driftline.drift.report import DriftReport, FeatureDrift
@@ -56,6 +58,7 @@ __all__ = [
     "choose_method",
     "compare",
     "multivariate",
+    "profile_dask",
     "streaming",
     "univariate",
 ]

@@ -20,7 +20,8 @@ __all__ = ["render_report"]
 
 REF_COLOR = "#4c72b0"
 CUR_COLOR = "#dd8452"
-WIDTH, HEIGHT, PAD = 420, 180, 30
+WIDTH, HEIGHT, PAD = 420, 230, 30
+BOTTOM = 62  # room under the axis for the turned labels
 MAX_LABELS = 20
 
 _STYLE = """
@@ -105,23 +106,36 @@ def _feature_section(name: str, feature: FeatureDrift, plot: PlotData | None) ->
 def _histogram(plot: PlotData) -> str:
     ref = plot.ref_counts / max(int(plot.ref_counts.sum()), 1)
     cur = plot.cur_counts / max(int(plot.cur_counts.sum()), 1)
-    labels = _bin_labels(plot.edges) if plot.kind == "numeric" else list(plot.labels)
+    numeric = plot.kind == "numeric"
+    labels = _bin_labels(plot.edges) if numeric else list(plot.labels)
+    lower = [None, *(float(e) for e in plot.edges)] if numeric else [None] * len(labels)
+    title = "share per bin" if numeric else "share per category"
     if len(labels) > MAX_LABELS:  # keep the buckets where the two sides differ most
+        title += f" ({MAX_LABELS} of {len(labels)} that differ most)"
         keep = np.sort(np.argsort(-np.abs(ref - cur))[:MAX_LABELS])
-        ref, cur, labels = ref[keep], cur[keep], [labels[i] for i in keep]
+        ref, cur = ref[keep], cur[keep]
+        labels, lower = [labels[i] for i in keep], [lower[i] for i in keep]
     top = max(float(ref.max(initial=0)), float(cur.max(initial=0)), 1e-12)
     slot = (WIDTH - 2 * PAD) / max(len(labels), 1)
-    bars = []
+    base = HEIGHT - BOTTOM
+    marks = []
     for i, (r, c) in enumerate(zip(ref, cur, strict=True)):
         x = PAD + i * slot
         for offset, value, color in ((0.1, r, REF_COLOR), (0.5, c, CUR_COLOR)):
-            h = (HEIGHT - 2 * PAD) * float(value) / top
-            bars.append(
-                f"<rect x='{x + offset * slot:.1f}' y='{HEIGHT - PAD - h:.1f}' "
+            h = (base - PAD) * float(value) / top
+            marks.append(
+                f"<rect x='{x + offset * slot:.1f}' y='{base - h:.1f}' "
                 f"width='{0.4 * slot:.1f}' height='{h:.1f}' fill='{color}'>"
                 f"<title>{html.escape(labels[i])}: ref {r:.1%}, cur {c:.1%}</title></rect>"
             )
-    return _svg("share per bin" if plot.kind == "numeric" else "share per category", bars)
+        if numeric:  # a bin is named by its lower edge, written at its left boundary
+            edge = lower[i]
+            if edge is not None:
+                marks.append(_tick_label(x, _num(edge)))
+        else:
+            marks.append(_tick_label(x + slot / 2, _short(labels[i])))
+    marks += [_y_label(PAD, f"{top:.0%}"), _y_label(base, "0")]
+    return _svg(title, marks)
 
 
 def _ecdf(plot: PlotData) -> str:
@@ -130,28 +144,53 @@ def _ecdf(plot: PlotData) -> str:
     lo = float(min(plot.ref_quantiles[0], plot.cur_quantiles[0]))
     hi = float(max(plot.ref_quantiles[-1], plot.cur_quantiles[-1]))
     span = hi - lo or 1.0
-    lines = []
+    base = HEIGHT - BOTTOM
+    marks = []
     for values, color in ((plot.ref_quantiles, REF_COLOR), (plot.cur_quantiles, CUR_COLOR)):
+        # each curve spans the whole axis: 0 before its minimum, 1 after its maximum
+        xs = [lo, *(float(v) for v in values), hi]
+        qs = [0.0, *(float(q) for q in QUANTILE_LEVELS), 1.0]
         points = " ".join(
-            f"{PAD + (WIDTH - 2 * PAD) * (float(v) - lo) / span:.1f},"
-            f"{HEIGHT - PAD - (HEIGHT - 2 * PAD) * float(q):.1f}"
-            for v, q in zip(values, QUANTILE_LEVELS, strict=True)
+            f"{PAD + (WIDTH - 2 * PAD) * (v - lo) / span:.1f},{base - (base - PAD) * q:.1f}"
+            for v, q in zip(xs, qs, strict=True)
         )
-        lines.append(f"<polyline fill='none' stroke='{color}' stroke-width='2' points='{points}'/>")
-    low = f"<text x='{PAD}' y='{HEIGHT - 8}' font-size='10'>{_num(lo)}</text>"
-    high = (
-        f"<text x='{WIDTH - PAD}' y='{HEIGHT - 8}' font-size='10' "
-        f"text-anchor='end'>{_num(hi)}</text>"
+        marks.append(f"<polyline fill='none' stroke='{color}' stroke-width='2' points='{points}'/>")
+    for share, anchor in ((0.0, "start"), (0.5, "middle"), (1.0, "end")):
+        x = PAD + (WIDTH - 2 * PAD) * share
+        marks.append(
+            f"<text x='{x:.1f}' y='{base + 14}' font-size='10' text-anchor='{anchor}'>"
+            f"{_num(lo + span * share)}</text>"
+        )
+    marks += [_y_label(PAD, "1"), _y_label(base, "0")]
+    return _svg("empirical CDF", marks)
+
+
+def _tick_label(x: float, text: str) -> str:
+    """An x-axis label below the axis, turned 45 degrees so that neighbours never overlap."""
+    y = HEIGHT - BOTTOM + 10
+    return (
+        f"<text x='{x:.1f}' y='{y}' font-size='9' text-anchor='end' "
+        f"transform='rotate(-45 {x:.1f} {y})'>{html.escape(text)}</text>"
     )
-    axis = low + high
-    return _svg("empirical CDF", [*lines, axis])
+
+
+def _y_label(y: float, text: str) -> str:
+    return (
+        f"<text x='{PAD - 4}' y='{y + 3:.1f}' font-size='9' text-anchor='end'>"
+        f"{html.escape(text)}</text>"
+    )
+
+
+def _short(label: str, size: int = 12) -> str:
+    return label if len(label) <= size else label[: size - 1] + "\u2026"
 
 
 def _svg(title: str, body: list[str]) -> str:
+    base = HEIGHT - BOTTOM
     return (
         f"<svg xmlns='http://www.w3.org/2000/svg' width='{WIDTH}' height='{HEIGHT}' "
         f"role='img' aria-label='{title}'><text x='{PAD}' y='16' font-size='12'>{title}</text>"
-        f"<line x1='{PAD}' y1='{HEIGHT - PAD}' x2='{WIDTH - PAD}' y2='{HEIGHT - PAD}' "
+        f"<line x1='{PAD}' y1='{base}' x2='{WIDTH - PAD}' y2='{base}' "
         f"stroke='#999'/>{''.join(body)}</svg>"
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from driftline.drift._inputs import ColumnData, as_table
+from driftline.drift._inputs import ColumnData, Table, as_table
 from driftline.drift._parallel import map_columns
 from driftline.drift.feature_profiles import (
     CategoricalProfile,
@@ -91,20 +91,29 @@ class Profile:
         table = as_table(
             data, role="data", feature_names=feature_names, missing_values=self.missing_values
         )
-        missing = [name for name in self.features_ if name not in table.names]
+        edges = {
+            name: f.edges if isinstance(f, NumericProfile) else None
+            for name, f in self.features_.items()
+        }
+        return self._like()._fit_on_edges(table, edges)
+
+    def _fit_on_edges(self, table: Table, edges: Mapping[str, np.ndarray | None]) -> Profile:
+        """Profile the columns named in ``edges``; numeric ones on the given bin edges.
+
+        ``None`` lets a numeric column take edges from its own quantiles. This is the step
+        :meth:`profile_like` and :func:`~driftline.drift.profile_dask` share; returns ``self``.
+        """
+        missing = [name for name in edges if name not in table.names]
         if missing:
-            raise ValidationError(f"data lacks the profiled columns {missing}")
+            raise ValidationError(f"{table.role} lacks the profiled columns {missing}")
 
         def one(name: str) -> FeatureProfile:
-            reference = self.features_[name]
-            edges = reference.edges if isinstance(reference, NumericProfile) else None
-            return profile_column(table.load(name), self._settings(), edges=edges)[0]
+            return profile_column(table.load(name), self._settings(), edges=edges[name])[0]
 
-        names = list(self.features_)
-        out = self._like()
-        out.features_ = dict(zip(names, map_columns(one, names, self.n_jobs), strict=True))
-        out.n_rows_ = table.n_rows
-        return out
+        names = list(edges)
+        self.features_ = dict(zip(names, map_columns(one, names, self.n_jobs), strict=True))
+        self.n_rows_ = table.n_rows
+        return self
 
     def merge(self, other: Profile) -> Profile:
         """Profile of the concatenation of both inputs (see :mod:`feature_profiles`)."""
