@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 # Pinned versions that CI and the README were checked with; pip resolves within them.
 CONSTRAINTS := -c constraints.txt
 
-.PHONY: demo test check lint typecheck pytest clean
+.PHONY: demo test check lint typecheck pytest clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,17 @@ pytest: $(VENV)/.dev-installed
 check: lint typecheck pytest
 
 test: check
+
+# Optional (Debian, as root): the programs some tests drive for real instead of skipping:
+# headless Chromium (HTML reports), promtool (Prometheus rules), Graphviz (DOT), wrk (load).
+SYSTEM_DEPS := chromium prometheus graphviz wrk
+system-deps:
+	@if command -v apt-get >/dev/null 2>&1; then \
+		missing=$$(for p in $(SYSTEM_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+		if [ -n "$$missing" ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		fi; \
+	else echo "no apt-get: tests that need $(SYSTEM_DEPS) will skip and say so"; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
