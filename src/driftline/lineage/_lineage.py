@@ -453,7 +453,6 @@ class Lineage:
             yield own
 
 
-
 def _run_id_at(moment: datetime) -> str:
     return str(uuid7(now_ms=int(moment.timestamp() * 1000)))
 
