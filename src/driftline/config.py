@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     busy_timeout_ms: int = Field(
         default=30_000, ge=0, description="How long SQLite waits for a lock before failing."
     )
+    admin_token: str | None = Field(
+        default=None,
+        repr=False,
+        description="Bearer token for the model server's admin endpoints (reload, routing); "
+        "unset disables them.",
+    )
 
     def db_url_or_default(self) -> str:
         """The metadata DB URL, SQLite inside ``home`` unless ``db_url`` is set."""

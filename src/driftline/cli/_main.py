@@ -9,13 +9,17 @@ from typing import Any
 import typer
 
 from driftline.cli import (
+    alerts,
     audit,
     data,
     demo,
     drift,
+    gateway,
     lineage,
     models,
+    monitor,
     quality,
+    serve,
     train,
     workspace,
 )
@@ -34,6 +38,10 @@ train.register(app)
 models.register(app)
 demo.register(app)
 lineage.register(app)
+gateway.register(app)
+serve.register(app)
+alerts.register(app)
+monitor.register(app)
 
 
 def build_command() -> Any:

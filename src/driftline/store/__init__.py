@@ -2,7 +2,11 @@
 
 from driftline.store import (  # noqa: F401  (registers the tables)
     _dataset_tables,
+    _drift_tables,
+    _monitoring_tables,
     _registry_tables,
+    _retraining_tables,
+    _serving_tables,
     _training_tables,
 )
 from driftline.store._artifacts import (

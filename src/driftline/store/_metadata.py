@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,6 +94,16 @@ class MetadataStore:
         """A connection in a write transaction: everything in it commits or nothing does."""
         with self._connect(write=True) as conn, conn.begin():
             yield conn
+
+    def lock(self, conn: Connection, key: str) -> None:
+        """Serialise writers on ``key`` until ``conn``'s transaction ends.
+
+        PostgreSQL takes a transaction-scoped advisory lock; SQLite needs none, because a
+        write transaction there already holds the database's write lock from its start.
+        """
+        if self.dialect == "postgresql":
+            number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the DB is at."""

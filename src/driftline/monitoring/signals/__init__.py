@@ -1,0 +1,1 @@
+"""Signals the monitors compute: system, labelled performance, estimated performance, drift."""

@@ -1,0 +1,53 @@
+"""Prediction ids: UUIDv7 strings, many at once.
+
+:func:`driftline.ids.uuid7` makes one ``uuid.UUID`` per call (~4 us with ``str``); a
+100-row request would spend 0.4 ms on ids alone. Here one lock, one clock reading and one
+random draw serve a whole batch, and the text is formatted straight from the integer. Ids
+from this process are strictly increasing, like :func:`driftline.ids.uuid7`'s.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+__all__ = ["prediction_ids"]
+
+_lock = threading.Lock()
+_last_ms = 0
+_last_rand = 0
+_RAND_BITS = 74
+_VERSION_AND_VARIANT = 0x7 << 76 | 0b10 << 62
+
+
+def prediction_ids(n: int) -> list[str]:
+    """``n`` new UUIDv7 strings, increasing.
+
+    >>> a, b = prediction_ids(2)
+    >>> a < b, a[14], len(a)
+    (True, '7', 36)
+    """
+    global _last_ms, _last_rand
+    with _lock:
+        ms = time.time_ns() // 1_000_000
+        if ms <= _last_ms:
+            ms, first = _last_ms, _last_rand + 1
+        else:
+            # 73 random bits: the top bit stays free, so counting up cannot overflow.
+            first = int.from_bytes(os.urandom(10), "big") >> (80 - _RAND_BITS + 1)
+        if first + n >= 1 << _RAND_BITS:  # the counter would overflow: borrow the next ms
+            ms, first = ms + 1, 0
+        _last_ms, _last_rand = ms, first + n - 1
+    head = (ms & ((1 << 48) - 1)) << 80 | _VERSION_AND_VARIANT
+    return [_text(head | _spread(first + i)) for i in range(n)]
+
+
+def _spread(rand: int) -> int:
+    """74 random bits into the 12 + 62 bits around the version and variant fields."""
+    return (rand >> 62 & 0xFFF) << 64 | rand & ((1 << 62) - 1)
+
+
+def _text(value: int) -> str:
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -1,0 +1,106 @@
+"""Segments: rows buffered for one partition, and their atomic landing as a Parquet file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from driftline.ids import uuid7
+
+__all__ = [
+    "HOUR_US",
+    "Segment",
+    "datetime_to_us",
+    "ensure_dir",
+    "hour_label",
+    "parse_hour_label",
+    "write_segment",
+]
+
+HOUR_US = 3_600_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+PREFIX, SUFFIX, TEMP_SUFFIX = "part-", ".parquet", ".tmp"
+
+
+def datetime_to_us(value: datetime) -> int:
+    """Microseconds since the Unix epoch; a naive datetime is taken to be UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (value - _EPOCH) // _ONE_US
+
+
+def hour_label(hour: int) -> str:
+    """``YYYYMMDDHH`` (UTC) for an hour counted since the epoch."""
+    return (_EPOCH + timedelta(hours=hour)).strftime("%Y%m%d%H")
+
+
+def parse_hour_label(label: str) -> int | None:
+    """The hour since the epoch for a ``YYYYMMDDHH`` label, or None if it is not one."""
+    try:
+        moment = datetime.strptime(label, "%Y%m%d%H").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return datetime_to_us(moment) // HOUR_US
+
+
+@dataclass
+class Segment:
+    """Encoded batches waiting for one partition's next file, and when that file is due."""
+
+    key: tuple[object, ...]
+    hour: int
+    opened_us: int
+    deadline_us: int
+    batches: list[Any] = field(default_factory=list)
+    rows: int = 0
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Renames and new entries are durable only once the directory itself is synced.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def ensure_dir(directory: Path) -> None:
+    """Create ``directory`` and sync every parent that gained an entry."""
+    if directory.is_dir():
+        return
+    missing = [p for p in (directory, *directory.parents) if not p.exists()]
+    directory.mkdir(parents=True, exist_ok=True)
+    for created in sorted(missing, key=lambda p: len(p.parts)):
+        _fsync_dir(created.parent)
+
+
+def write_segment(table: pa.Table, directory: Path) -> Path:
+    """Write ``table`` as a new segment in ``directory``; the file appears whole or not at all.
+
+    The bytes go to a hidden temporary name in the same directory, are fsynced, renamed to
+    ``part-<uuid7>.parquet`` and the directory is fsynced: readers list only ``part-*.parquet``
+    so they never open a file that is still being written, and a crash leaves at most a
+    hidden ``.part-*.tmp`` behind.
+    """
+    name = f"{PREFIX}{uuid7()}{SUFFIX}"
+    final, temp = directory / name, directory / f".{name}{TEMP_SUFFIX}"
+    try:
+        with open(temp, "wb") as handle:
+            pq.write_table(table, handle, compression="zstd")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    _fsync_dir(directory)
+    return final
