@@ -72,7 +72,8 @@ class TriggerResult:
 class Trigger(Protocol):
     """What every trigger offers."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def evaluate(self, context: TriggerContext) -> TriggerResult: ...
 

@@ -1,0 +1,189 @@
+"""The controller: one cycle of "should this model retrain, and if so, retrain it safely".
+
+``check_once`` gathers the evidence (drift events of the model, performance of the labelled
+recent traffic against the champion's registered metrics, label volume, a manual request),
+evaluates the policy's triggers, asks the arbiter, and for an allowed decision runs the
+executor and the promoter (canary or direct). Everything it decides is stored by the arbiter
+and linked in lineage by the executor; the cycle returns a JSON-ready account of it. It is
+what ``driftline retrain check --once`` runs from cron, Airflow or Prefect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from driftline.retraining.arbiter import Arbiter
+from driftline.retraining.executor import RetrainExecutor, RetrainPolicy
+from driftline.retraining.rollout import DirectPromoter, Promoter
+from driftline.retraining.triggers import (
+    DriftTrigger,
+    DriftWindow,
+    PerformanceTrigger,
+    Trigger,
+    TriggerContext,
+)
+from driftline.store._drift_tables import drift_events
+
+if TYPE_CHECKING:
+    from driftline.workspace import Workspace
+
+__all__ = ["CycleReport", "RetrainController"]
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    """What one cycle saw and did."""
+
+    model: str
+    triggers: list[dict[str, Any]]
+    decision: dict[str, Any] | None = None
+    retrain: dict[str, Any] | None = None
+    rollout: dict[str, Any] | None = None
+    champion_version: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return dict(self.__dict__)
+
+
+class RetrainController:
+    """Evidence -> triggers -> arbiter -> executor -> promoter, for one model."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        policy: RetrainPolicy,
+        *,
+        arbiter: Arbiter,
+        triggers: Sequence[Trigger] = (DriftTrigger(), PerformanceTrigger()),
+        promoter: Promoter | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.policy = policy
+        self.arbiter = arbiter
+        self.triggers = tuple(triggers)
+        self.promoter = promoter or DirectPromoter(workspace)
+        self.executor = RetrainExecutor(workspace, policy, arbiter=arbiter)
+
+    def check_once(self, *, manual_reason: str | None = None) -> CycleReport:
+        """Run one cycle now (the workspace clock's now)."""
+        model = self.policy.model
+        champion = self.workspace.registry.get(f"models:/{model}@champion")
+        context, events = self._context(champion, manual_reason)
+        results = [t.evaluate(context) for t in self.triggers]
+        if manual_reason:
+            from driftline.retraining.triggers import ManualTrigger
+
+            results.append(ManualTrigger().evaluate(context))
+        seen = [r.__dict__ for r in results]
+        if not any(r.fired for r in results):
+            return CycleReport(model, seen, champion_version=champion.version)
+        decision = self.arbiter.decide(
+            model,
+            results,
+            window_key=(events[-1].event_id if events else None) or context.now.isoformat(),
+            data_snapshot=f"{context.labelled_rows}",
+            canary_active=self.promoter.canary_active(model),
+        )
+        if not decision.allowed:
+            return CycleReport(model, seen, decision.to_dict(), champion_version=champion.version)
+        fired_events = tuple(e.event_id for e in events if e.event_id and e.drift_detected)
+        outcome = self.executor.execute(decision, drift_events=fired_events)
+        if outcome.status != "promote" or outcome.challenger_version is None:
+            return CycleReport(
+                model,
+                seen,
+                decision.to_dict(),
+                outcome.to_dict(),
+                champion_version=champion.version,
+            )
+        rollout = self.promoter.promote(
+            model, champion.version, outcome.challenger_version, reason=outcome.reason
+        )
+        self.arbiter.finish(
+            decision.id,
+            outcome=rollout.outcome,
+            challenger_version=outcome.challenger_version,
+            details={"rollout": rollout.reason},
+        )
+        now_serving = self.workspace.registry.get(f"models:/{model}@champion").version
+        return CycleReport(
+            model,
+            seen,
+            decision.to_dict(),
+            outcome.to_dict(),
+            {
+                "outcome": rollout.outcome,
+                "reason": rollout.reason,
+                "history": list(rollout.history),
+            },
+            now_serving,
+        )
+
+    def _context(
+        self, champion: Any, manual: str | None
+    ) -> tuple[TriggerContext, list[DriftWindow]]:
+        ws = self.workspace
+        now = ws.store.clock()
+        trained_at = datetime.fromisoformat(champion.created_at)
+        with ws.store.read() as conn:
+            rows = (
+                conn.execute(
+                    select(drift_events)
+                    .where(
+                        drift_events.c.model_name == self.policy.model,
+                        drift_events.c.model_version == champion.version,
+                    )
+                    .order_by(drift_events.c.window_end)
+                )
+                .mappings()
+                .all()
+            )
+        windows = [
+            DriftWindow(
+                datetime.fromisoformat(r["window_end"]),
+                bool(r["drift_detected"]),
+                float(r["drift_share"]),
+                r["id"],
+            )
+            for r in rows
+        ]
+        current, labelled = self._recent_performance(champion.version)
+        baseline = {k: float(v) for k, v in champion.metrics.items() if isinstance(v, int | float)}
+        context = TriggerContext(
+            now=now,
+            last_trained_at=trained_at,
+            drift_windows=windows,
+            baseline_metrics=baseline,
+            current_metrics=current,
+            labelled_rows=labelled,
+            new_labelled_rows=labelled,
+            manual_reason=manual,
+        )
+        return context, windows
+
+    def _recent_performance(self, version: int) -> tuple[dict[str, float], int]:
+        from driftline.serving.predlog import join_feedback, read_feedback, read_predictions
+        from driftline.training import evaluate
+
+        ws = self.workspace
+        folder, labels = ws.home / "predictions", ws.home / "feedback"
+        if not folder.exists() or not labels.exists():
+            return {}, 0
+        served = read_predictions(folder, model=self.policy.model, version=version)
+        if served.empty:
+            return {}, 0
+        joined = join_feedback(served, read_feedback(labels), how="inner")
+        joined = joined.sort_values("time").tail(self.policy.window_rows)
+        if joined.empty:
+            return {}, 0
+        truth = joined["label"].astype(str).to_numpy()
+        predicted = joined["prediction"].astype(str).to_numpy()
+        overall = evaluate(self.policy.task, truth, predicted).overall
+        return {k: float(v) for k, v in overall.items() if v is not None}, len(joined)

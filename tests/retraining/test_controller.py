@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from driftline.monitoring.signals.drift_windows import DriftMonitor
+from driftline.retraining.arbiter import Arbiter, ArbiterPolicy
+from driftline.retraining.controller import RetrainController
+from driftline.retraining.executor import RetrainPolicy
+from driftline.retraining.triggers import DriftTrigger
+
+
+def test_drift_leads_to_a_retrain_and_a_promotion_all_linked(served, traffic, elec_fit) -> None:
+    ws, frame = served
+    traffic(ws, frame.iloc[30_000:33_000])
+    events = DriftMonitor(ws, "elec", window=1000).run_once(
+        now=datetime.now(UTC) + timedelta(days=90)
+    )
+    assert events and all(e.drift_detected for e in events)
+    controller = RetrainController(
+        ws,
+        RetrainPolicy(model="elec", target="class", train_fn=elec_fit, window_rows=3000),
+        arbiter=Arbiter(ws, ArbiterPolicy(cooldown=timedelta(0)), owner="ctl"),
+        triggers=(DriftTrigger(n=2, m=3),),
+    )
+    report = controller.check_once()
+    assert report.decision["allowed"] and report.retrain["status"] == "promote"
+    assert report.rollout["outcome"] == "promoted" and report.champion_version == 2
+    history = ws.registry.alias_history("elec", "champion")
+    assert [h.to_version for h in history] == [1, 2]
+    champion = ws.registry.get("elec@champion")
+    upstream = ws.lineage.upstream(champion.id).ids
+    assert report.decision["id"] in upstream
+    assert {e.id for e in events} <= upstream  # the drift that caused this model to exist
+    quiet = controller.check_once()  # the new champion has no drift events yet
+    assert quiet.decision is None and quiet.champion_version == 2
+
+
+def test_no_evidence_means_no_decision(served, elec_fit) -> None:
+    ws, _ = served
+    controller = RetrainController(
+        ws,
+        RetrainPolicy(model="elec", target="class", train_fn=elec_fit),
+        arbiter=Arbiter(ws, owner="ctl"),
+    )
+    report = controller.check_once()
+    assert report.decision is None and all(not t["fired"] for t in report.triggers)
+    manual = controller.check_once(manual_reason="new upstream feed")
+    assert manual.decision["allowed"]
+    assert manual.retrain["status"] == "failed"  # nothing logged to retrain on
+    assert "labelled predictions" in manual.retrain["reason"]
