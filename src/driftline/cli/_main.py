@@ -19,6 +19,7 @@ from driftline.cli import (
     models,
     monitor,
     quality,
+    retrain,
     serve,
     train,
     workspace,
@@ -38,6 +39,7 @@ train.register(app)
 models.register(app)
 demo.register(app)
 lineage.register(app)
+retrain.register(app)
 gateway.register(app)
 serve.register(app)
 alerts.register(app)
