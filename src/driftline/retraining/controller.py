@@ -179,7 +179,10 @@ class RetrainController:
         served = read_predictions(folder, model=self.policy.model, version=version)
         if served.empty:
             return {}, 0
-        joined = join_feedback(served, read_feedback(labels), how="inner")
+        feedback = read_feedback(labels)
+        if feedback.empty:
+            return {}, 0
+        joined = join_feedback(served, feedback, how="inner")
         joined = joined.sort_values("time").tail(self.policy.window_rows)
         if joined.empty:
             return {}, 0
