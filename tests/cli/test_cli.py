@@ -57,9 +57,14 @@ def test_status_without_workspace_says_what_to_do(cli: Callable[..., Any], tmp_p
     assert not (tmp_path / ".driftline").exists()
 
 
+def _register_tiny_datasets(cli: Callable[..., Any], folder: Path, n: int) -> None:
+    (folder / "tiny.csv").write_text("a,b\n1,x\n2,y\n")
+    for i in range(n):
+        assert cli("data", "add", "tiny.csv", "--name", f"tiny{i}", cwd=folder).returncode == 0
+
+
 def test_tampered_audit_log_exits_1_naming_the_seq(cli: Callable[..., Any], tmp_path: Path) -> None:
-    assert cli("demo", cwd=tmp_path).returncode == 0
-    assert cli("demo", cwd=tmp_path).returncode == 0
+    _register_tiny_datasets(cli, tmp_path, 2)
     db = sqlite3.connect(tmp_path / ".driftline" / "driftline.db")
     db.execute("UPDATE audit_log SET subject = 'forged' WHERE seq = 1")
     db.commit()
@@ -73,14 +78,13 @@ def test_tampered_audit_log_exits_1_naming_the_seq(cli: Callable[..., Any], tmp_
 
 
 def test_audit_log_json_and_limit(cli: Callable[..., Any], tmp_path: Path) -> None:
-    for _ in range(3):
-        cli("demo", cwd=tmp_path)
+    _register_tiny_datasets(cli, tmp_path, 3)  # each: dataset.register + its lineage node
     result = cli("audit", "log", "--json", "--limit", "2", cwd=tmp_path)
     entries = json.loads(result.stdout)
-    assert [e["seq"] for e in entries] == [3, 2]
-    assert entries[0]["action"] == "demo.run"
+    assert [e["seq"] for e in entries] == [6, 5]
+    assert [e["subject"] for e in entries][1] == "dataset/tiny2:1"
     table = cli("audit", "log", cwd=tmp_path)
-    assert table.returncode == 0 and "demo.run" in table.stdout
+    assert table.returncode == 0 and "dataset.register" in table.stdout
 
 
 @pytest.mark.parametrize(

@@ -6,14 +6,24 @@ samples, moves alerts inactive -> pending -> firing -> resolved (each change sto
 and linked in lineage) and delivers notifications through channels (webhook, Slack,
 PagerDuty, email, log). The same rules export as Prometheus alerting rules, and a Grafana
 dashboard covers the metric names in :data:`CATALOGUE`.
+
+A :class:`MonitoringCycle` runs every monitor over the served models (drift, performance from
+delayed labels and its estimate without them, live data quality, latency, business metrics,
+system) and then the alert rules; :class:`MonitoringCollector` exposes what they found to
+Prometheus at scrape time. Both load lazily (they pull in the serving log readers and
+scikit-learn).
 """
+
+from typing import Any
 
 from driftline.monitoring import presets
 from driftline.monitoring._alert_types import Alert, AlertState, Delivery, Silence, Transition
 from driftline.monitoring._dispatch import Dispatch
 from driftline.monitoring._durations import format_duration, parse_duration
 from driftline.monitoring.alerts import Alerts
+from driftline.monitoring.business import BusinessMetric, CpuCost, revenue_per_prediction
 from driftline.monitoring.catalogue import CATALOGUE, MetricCatalogue, MetricSpec
+from driftline.monitoring.channel_files import channels_from_data, load_channels
 from driftline.monitoring.channels import (
     Channel,
     DeliveryResult,
@@ -52,8 +62,11 @@ __all__ = [
     "AlertRule",
     "AlertState",
     "Alerts",
+    "BusinessMetric",
     "Channel",
     "CompactionResult",
+    "CpuCost",
+    "CycleSummary",
     "Delivery",
     "DeliveryResult",
     "Dispatch",
@@ -64,6 +77,9 @@ __all__ = [
     "MetricSpec",
     "MetricStore",
     "MetricsSummary",
+    "ModelReport",
+    "MonitoringCollector",
+    "MonitoringCycle",
     "Notification",
     "PagerDutyChannel",
     "RetryPolicy",
@@ -74,16 +90,38 @@ __all__ = [
     "Transition",
     "Trend",
     "WebhookChannel",
+    "channels_from_data",
     "dump_rules",
     "fingerprint",
     "format_duration",
     "grafana_dashboard",
+    "load_channels",
     "load_rules",
     "parse_duration",
     "presets",
     "prometheus_expr",
     "prometheus_rules",
+    "quality_suite_tags",
+    "revenue_per_prediction",
     "rules_from_data",
     "write_grafana_dashboard",
     "write_prometheus_rules",
 ]
+
+_LAZY = {
+    "CycleSummary": "driftline.monitoring.cycle",
+    "ModelReport": "driftline.monitoring.cycle",
+    "MonitoringCycle": "driftline.monitoring.cycle",
+    "MonitoringCollector": "driftline.monitoring.collectors",
+    "quality_suite_tags": "driftline.monitoring.live_quality",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # The cycle and the collector import the log readers and scikit-learn; the CLI and
+    # the alert manager should not pay for that on every start.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'driftline.monitoring' has no attribute {name!r}")

@@ -359,6 +359,13 @@ _MONITOR_METRICS = (
         _DRIFT,
     ),
     MetricSpec(
+        "driftline_dataset_drift",
+        "gauge",
+        _MV,
+        "1 when the latest window drifted as a whole (the drift test's dataset decision), else 0.",
+        _DRIFT,
+    ),
+    MetricSpec(
         "driftline_quality_violation_rate",
         "gauge",
         (*_MV, "check"),
@@ -370,6 +377,13 @@ _MONITOR_METRICS = (
         "gauge",
         _MV,
         "Accuracy from delayed labels in the latest window.",
+        _PERFORMANCE,
+    ),
+    MetricSpec(
+        "driftline_model_performance",
+        "gauge",
+        (*_MV, "metric"),
+        "A performance metric (accuracy, f1, rmse, ...) from delayed labels in the latest window.",
         _PERFORMANCE,
     ),
     MetricSpec(
@@ -401,6 +415,20 @@ _MONITOR_METRICS = (
         _PERFORMANCE,
     ),
     MetricSpec(
+        "driftline_label_delay_p90_seconds",
+        "gauge",
+        _MV,
+        "90th percentile of the delay between a prediction and its label in the window.",
+        _PERFORMANCE,
+    ),
+    MetricSpec(
+        "driftline_feedback_rejected_rows",
+        "gauge",
+        ("reason",),
+        "Feedback rows of the latest window set aside (unknown prediction_id, label type).",
+        _PERFORMANCE,
+    ),
+    MetricSpec(
         "driftline_feedback_rejected_total",
         "counter",
         ("reason",),
@@ -413,6 +441,20 @@ _MONITOR_METRICS = (
         _MV,
         "CPU seconds spent per prediction in the window.",
         _BUSINESS,
+    ),
+    MetricSpec(
+        "driftline_revenue_per_prediction",
+        "gauge",
+        _MV,
+        "Business value from feedback per prediction in the window (over those with a value).",
+        _BUSINESS,
+    ),
+    MetricSpec(
+        "driftline_monitor_collect_errors_total",
+        "counter",
+        (),
+        "Scrapes where the monitoring collector could not read the metadata DB.",
+        "monitoring collector",
     ),
 )
 
