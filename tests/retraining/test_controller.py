@@ -48,3 +48,45 @@ def test_no_evidence_means_no_decision(served, elec_fit) -> None:
     assert manual.decision["allowed"]
     assert manual.retrain["status"] == "failed"  # nothing logged to retrain on
     assert "labelled predictions" in manual.retrain["reason"]
+
+
+def test_a_served_prediction_explains_itself_back_to_data_and_drift(
+    served, traffic, elec_fit
+) -> None:
+    from driftline.ids import uuid7
+    from driftline.serving.explain import explain_prediction
+    from driftline.serving.predlog import PredictionLogWriter
+
+    ws, frame = served
+    traffic(ws, frame.iloc[30_000:33_000])
+    events = DriftMonitor(ws, "elec", window=1000).run_once(
+        now=datetime.now(UTC) + timedelta(days=90)
+    )
+    controller = RetrainController(
+        ws,
+        RetrainPolicy(model="elec", target="class", train_fn=elec_fit, window_rows=3000),
+        arbiter=Arbiter(ws, ArbiterPolicy(cooldown=timedelta(0)), owner="ctl"),
+        triggers=(DriftTrigger(n=2, m=3),),
+    )
+    report = controller.check_once()
+    pid = str(uuid7())
+    with PredictionLogWriter(ws.home / "predictions") as log:
+        log.submit(
+            [
+                {
+                    "model": "elec",
+                    "version": 2,
+                    "prediction_id": pid,
+                    "prediction": "UP",
+                    "features": frame.iloc[40_000][["nswprice"]].to_dict(),
+                }
+            ]
+        )
+    chain = explain_prediction(ws, pid)
+    assert chain["model_version"]["uri"] == "models:/elec/2"
+    assert chain["runs"][0]["id"] == chain["model_version"]["run_id"]
+    train_data = ws.datasets.get(report.retrain["train_data"])
+    assert chain["dataset_versions"][0]["content_hash"] == train_data.sha256
+    assert chain["retrain_decisions"][0]["id"] == report.decision["id"]
+    cited = {e["id"] for e in chain["drift_events"] if e["hops"] <= 4}
+    assert cited and cited <= {e.id for e in events}

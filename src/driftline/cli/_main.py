@@ -14,6 +14,7 @@ from driftline.cli import (
     data,
     demo,
     drift,
+    explain,
     gateway,
     lineage,
     models,
@@ -39,6 +40,7 @@ train.register(app)
 models.register(app)
 demo.register(app)
 lineage.register(app)
+explain.register(app)
 retrain.register(app)
 gateway.register(app)
 serve.register(app)

@@ -93,7 +93,12 @@ class RetrainController:
         )
         if not decision.allowed:
             return CycleReport(model, seen, decision.to_dict(), champion_version=champion.version)
-        fired_events = tuple(e.event_id for e in events if e.event_id and e.drift_detected)
+        # The drift events behind the decision are the ones the firing triggers cite.
+        fired_events = tuple(
+            dict.fromkeys(
+                event for r in results if r.fired for event in r.details.get("events", ())
+            )
+        )
         outcome = self.executor.execute(decision, drift_events=fired_events)
         if outcome.status != "promote" or outcome.challenger_version is None:
             return CycleReport(
