@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from driftline.drift._samples import CategoricalPair, NumericPair, Pair
+from driftline.drift.univariate._base import UnivariateResult, UnivariateTest
 
-__all__ = ["FLOOR", "bucket_counts", "proportions"]
+__all__ = ["FLOOR", "BinnedDistance", "bucket_counts", "proportions"]
 
 # Proportions below this are raised to it where a logarithm needs a positive value (PSI, KL);
 # the usual choice in drift tooling, so values compare with other tools.
@@ -36,3 +37,31 @@ def proportions(pair: Pair, floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]
     if floor:
         p, q = np.maximum(p, floor), np.maximum(q, floor)
     return p, q
+
+
+class BinnedDistance(UnivariateTest):
+    """A distance between bucket shares, for numeric and categorical features alike.
+
+    Subclasses set ``name`` and ``floor`` and compute :meth:`_distance` of the reference and
+    current shares; the statistic is also the effect size, and there is no p-value.
+    """
+
+    kinds = frozenset({"numeric", "categorical"})
+    has_p_value = False
+    floor = 0.0
+
+    def __init__(self, threshold: float = 0.1) -> None:
+        self.threshold = threshold
+
+    def _distance(self, p: np.ndarray, q: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def _numeric(self, pair: NumericPair) -> UnivariateResult:
+        return self._binned(pair, (pair.reference.n, pair.current.n))
+
+    def _categorical(self, pair: CategoricalPair) -> UnivariateResult:
+        return self._binned(pair, (pair.n_reference, pair.n_current))
+
+    def _binned(self, pair: Pair, n: tuple[int, int]) -> UnivariateResult:
+        value = self._distance(*proportions(pair, self.floor))
+        return self._result(value, None, value, n)

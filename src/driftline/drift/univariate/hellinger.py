@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from driftline.drift._samples import CategoricalPair, NumericPair, Pair
-from driftline.drift.univariate._base import UnivariateResult, UnivariateTest
-from driftline.drift.univariate._binned import proportions
+from driftline.drift.univariate._binned import BinnedDistance
 
 __all__ = ["Hellinger"]
 
 
-class Hellinger(UnivariateTest):
+class Hellinger(BinnedDistance):
     """``sqrt(1 - sum(sqrt(p * q)))`` over bucket shares, between 0 and 1.
 
     Equal to ``||sqrt(p) - sqrt(q)||_2 / sqrt(2)``; needs no smoothing. Binned like PSI.
@@ -29,20 +27,7 @@ class Hellinger(UnivariateTest):
     """
 
     name = "hellinger"
-    kinds = frozenset({"numeric", "categorical"})
-    has_p_value = False
 
-    def __init__(self, threshold: float = 0.1) -> None:
-        self.threshold = threshold
-
-    def _numeric(self, pair: NumericPair) -> UnivariateResult:
-        return self._binned(pair, (pair.reference.n, pair.current.n))
-
-    def _categorical(self, pair: CategoricalPair) -> UnivariateResult:
-        return self._binned(pair, (pair.n_reference, pair.n_current))
-
-    def _binned(self, pair: Pair, n: tuple[int, int]) -> UnivariateResult:
-        p, q = proportions(pair)
+    def _distance(self, p: np.ndarray, q: np.ndarray) -> float:
         affinity = float(np.sum(np.sqrt(p * q)))
-        value = float(np.sqrt(max(1.0 - affinity, 0.0)))
-        return self._result(value, None, value, n)
+        return float(np.sqrt(max(1.0 - affinity, 0.0)))

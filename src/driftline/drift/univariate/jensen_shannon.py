@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from driftline.drift._samples import CategoricalPair, NumericPair, Pair
-from driftline.drift.univariate._base import UnivariateResult, UnivariateTest
-from driftline.drift.univariate._binned import proportions
+from driftline.drift.univariate._binned import BinnedDistance
 
 __all__ = ["JensenShannon"]
 
 
-class JensenShannon(UnivariateTest):
+class JensenShannon(BinnedDistance):
     """Square root of the Jensen-Shannon divergence (base 2), between 0 and 1.
 
     Equals ``scipy.spatial.distance.jensenshannon(p, q, base=2)`` on the bucket shares (see
@@ -31,24 +29,11 @@ class JensenShannon(UnivariateTest):
     """
 
     name = "jensenshannon"
-    kinds = frozenset({"numeric", "categorical"})
-    has_p_value = False
 
-    def __init__(self, threshold: float = 0.1) -> None:
-        self.threshold = threshold
-
-    def _numeric(self, pair: NumericPair) -> UnivariateResult:
-        return self._binned(pair, (pair.reference.n, pair.current.n))
-
-    def _categorical(self, pair: CategoricalPair) -> UnivariateResult:
-        return self._binned(pair, (pair.n_reference, pair.n_current))
-
-    def _binned(self, pair: Pair, n: tuple[int, int]) -> UnivariateResult:
-        p, q = proportions(pair)
+    def _distance(self, p: np.ndarray, q: np.ndarray) -> float:
         m = (p + q) / 2
         divergence = (_kl_bits(p, m) + _kl_bits(q, m)) / 2
-        value = float(np.sqrt(max(divergence, 0.0)))
-        return self._result(value, None, value, n)
+        return float(np.sqrt(max(divergence, 0.0)))
 
 
 def _kl_bits(p: np.ndarray, m: np.ndarray) -> float:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from driftline.drift._samples import CategoricalPair, NumericPair, Pair
-from driftline.drift.univariate._base import UnivariateResult, UnivariateTest
-from driftline.drift.univariate._binned import FLOOR, proportions
+from driftline.drift.univariate._binned import FLOOR, BinnedDistance
 
 __all__ = ["PopulationStabilityIndex"]
 
 
-class PopulationStabilityIndex(UnivariateTest):
+class PopulationStabilityIndex(BinnedDistance):
     """``sum((q - p) * ln(q / p))`` over buckets; the symmetrised KL divergence.
 
     ``p`` and ``q`` are the reference and current shares per bucket (see ``_binned``), each
@@ -33,19 +31,7 @@ class PopulationStabilityIndex(UnivariateTest):
     """
 
     name = "psi"
-    kinds = frozenset({"numeric", "categorical"})
-    has_p_value = False
+    floor = FLOOR
 
-    def __init__(self, threshold: float = 0.1) -> None:
-        self.threshold = threshold
-
-    def _numeric(self, pair: NumericPair) -> UnivariateResult:
-        return self._binned(pair, (pair.reference.n, pair.current.n))
-
-    def _categorical(self, pair: CategoricalPair) -> UnivariateResult:
-        return self._binned(pair, (pair.n_reference, pair.n_current))
-
-    def _binned(self, pair: Pair, n: tuple[int, int]) -> UnivariateResult:
-        p, q = proportions(pair, FLOOR)
-        value = float(np.sum((q - p) * np.log(q / p)))
-        return self._result(value, None, value, n)
+    def _distance(self, p: np.ndarray, q: np.ndarray) -> float:
+        return float(np.sum((q - p) * np.log(q / p)))
