@@ -32,7 +32,9 @@ def home(tmp_path: Path, kit: Any) -> Path:
     """A workspace whose champion served a calm 10 minutes, then a drifted 10 minutes,
     ending 5 minutes ago (real time: the CLI reads the system clock)."""
     home = tmp_path / "ws"
-    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=40)
+    # 25 minutes back, aligned down: both 10-minute windows are complete, and the newest
+    # event stays within the cycle's 30-minute drift age whatever the minute (was flaky).
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=25)
     start -= timedelta(minutes=start.minute % 10)  # align with the 10-minute drift windows
     with Workspace.open(home=home) as ws:
         kit.register(ws)
