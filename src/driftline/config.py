@@ -25,8 +25,8 @@ def _default_actor() -> str:
 class Settings(BaseSettings):
     """driftline's configuration, from ``DRIFTLINE_*`` environment variables or arguments.
 
-    >>> Settings(home="/tmp/ws").db_url_or_default()
-    'sqlite:////tmp/ws/driftline.db'
+    >>> Settings(home="/srv/driftline").db_url_or_default()
+    'sqlite:////srv/driftline/driftline.db'
     """
 
     model_config = SettingsConfigDict(env_prefix="DRIFTLINE_", extra="ignore")
