@@ -53,7 +53,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
 
 # Benchmarks run side by side with peer tools, each installed in its own venv under .bench/.
-PEERS := evidently nannyml pandera gx
+PEERS := evidently nannyml pandera gx mlflow mlserver bentoml
 .bench/%/.installed: benchmarks/peers/%.txt
 	$(PYTHON) -m venv .bench/$*
 	.bench/$*/bin/python -m pip --disable-pip-version-check -q install -r $<
@@ -76,4 +76,11 @@ bench-streaming: $(VENV)/.dev-installed
 bench-quality: $(VENV)/.dev-installed .bench/pandera/.installed .bench/gx/.installed
 	$(BIN)/python benchmarks/quality_bench.py --rows 1000000
 
-.PHONY: bench-peers bench-hashing bench-lineage bench-quality bench-drift bench-streaming
+# Needs wrk (make system-deps). Peers: MLflow, MLServer, BentoML, each in its own venv.
+bench-serving: $(VENV)/.dev-installed .bench/mlflow/.installed .bench/mlserver/.installed .bench/bentoml/.installed
+	$(BIN)/python benchmarks/serving_vs_peers.py
+
+bench-gateway: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/gateway_overhead.py
+
+.PHONY: bench-peers bench-hashing bench-lineage bench-quality bench-drift bench-streaming bench-serving bench-gateway

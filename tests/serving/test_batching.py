@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from driftline.exceptions import ValidationError
 from driftline.serving import BatchingOptions
 from driftline.serving._batching import MicroBatcher, QueueFullError
 from driftline.serving._runtime import Prediction
@@ -103,3 +104,18 @@ def test_http_503_with_retry_after_when_the_queue_is_full(
     assert all(r.headers["retry-after"] == "1" for r in refused)
     assert "overloaded" in refused[0].json()["error"]
     assert len(answered) == 5 - len(refused) and all(r.status_code == 200 for r in answered)
+
+
+def test_each_version_runs_max_concurrent_batches_at_most(
+    make_app: Any, run_app: Any, options: Any
+) -> None:
+    async def slots(client: Any, app: Any) -> list[int]:
+        return [b.slots for b in app.state.server.endpoints["elec"].batchers.values()]
+
+    assert run_app(make_app(), slots) == [1]  # the default: one call, the rest merge
+    wide = options(threads=4, batching=BatchingOptions(max_concurrent=3))
+    assert run_app(make_app(options=wide), slots) == [3]
+    narrow = options(threads=2, batching=BatchingOptions(max_concurrent=3))
+    assert run_app(make_app(options=narrow), slots) == [2]  # no more than the pool has
+    with pytest.raises(ValidationError, match="max_concurrent"):
+        BatchingOptions(max_concurrent=0).check()

@@ -112,3 +112,39 @@ def test_fast_path_matches_the_signatures_own_check(records: list[dict[str, obje
     fast = InputSchema(SIGNATURE).from_records(records).data
     frame = SIGNATURE.validate(pd.DataFrame.from_records(records))
     np.testing.assert_array_equal(fast, frame.to_numpy(dtype=np.float64, na_value=np.nan))
+
+
+@pytest.mark.parametrize(
+    ("values", "needle"),
+    [
+        ([2.5, True, 0.25], "'count'"),
+        ([2.5, 3.0, False], "'count'"),
+        ([2.5, "7", 0.25], "'count'"),
+    ],
+    ids=["true-among-numbers", "false-among-numbers", "numeric-text"],
+)
+def test_a_flag_or_text_hidden_among_numbers_is_still_refused(
+    values: list[object], needle: str
+) -> None:
+    # numpy would read True as 1.0 and "7" as 7.0: the fast path must not let them through.
+    records = [{"amount": 1.5 + i, "count": v, "score": 0.5} for i, v in enumerate(values)]
+    with pytest.raises(ValidationError, match=needle):
+        InputSchema(SIGNATURE).from_records(records)
+
+
+def test_zeros_and_ones_are_numbers_not_flags() -> None:
+    records = [{"amount": 0, "count": 1, "score": 1.0}, {"amount": 1.0, "count": 0, "score": 0}]
+    got = InputSchema(SIGNATURE).from_records(records).data
+    np.testing.assert_array_equal(got, [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+
+
+def test_records_parsed_as_json_and_built_by_hand_read_the_same() -> None:
+    import orjson
+
+    built = [{"score": 0.5 * i, "amount": 2.0 + i, "count": 3 * i + 2} for i in range(50)]
+    parsed = orjson.loads(orjson.dumps(built))  # one key object shared by every row
+    schema = InputSchema(SIGNATURE)
+    np.testing.assert_array_equal(schema.from_records(parsed).data, schema.from_records(built).data)
+    parsed[7].pop("count")
+    with pytest.raises(ValidationError, match=r"records\[7\]: missing column\(s\): count"):
+        schema.from_records(parsed)

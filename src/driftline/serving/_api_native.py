@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,6 +28,23 @@ __all__ = ["mount_native", "served_headers"]
 _PREDICT_KEYS = frozenset({"records", "columns", "key"})
 _FEEDBACK_KEYS = frozenset({"prediction_id", "label", "value", "model"})
 _SCALAR = (str, int, float, bool)
+# numpy types orjson serialises itself (OPT_SERIALIZE_NUMPY) exactly as their .tolist()
+# would be (float32 is not: orjson writes its shortest form).
+_NATIVE_DTYPES = frozenset(
+    np.dtype(t)
+    for t in (
+        "bool",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float64",
+    )
+)
 
 _PREDICT_BODY = {
     "required": True,
@@ -148,13 +166,20 @@ def predict_body(result: Served) -> dict[str, Any]:
         "model": result.model,
         "model_version": result.version.number,
         "route": result.route,
-        "predictions": result.prediction.predictions.tolist(),
+        "predictions": _jsonable(result.prediction.predictions),
         "prediction_ids": result.prediction_ids,
     }
     if result.prediction.probabilities is not None:
-        body["probabilities"] = result.prediction.probabilities.tolist()
+        body["probabilities"] = _jsonable(result.prediction.probabilities)
         body["classes"] = result.version.classes
     return body
+
+
+def _jsonable(values: np.ndarray) -> Any:
+    """The array itself when orjson writes it natively (faster than a list), else a list."""
+    if values.dtype in _NATIVE_DTYPES and values.flags.c_contiguous:
+        return values
+    return values.tolist()
 
 
 def feedback_rows(payload: Any, now: Any) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 :func:`driftline.ids.uuid7` makes one ``uuid.UUID`` per call (~4 us with ``str``); a
 100-row request would spend 0.4 ms on ids alone. Here one lock, one clock reading and one
-random draw serve a whole batch, and the text is formatted straight from the integer. Ids
+random draw serve a whole batch, and since consecutive ids differ only in their last 12 hex
+digits (but for a carry, one batch in ~10^12), only those are formatted per id. Ids
 from this process are strictly increasing, like :func:`driftline.ids.uuid7`'s.
 """
 
@@ -19,6 +20,7 @@ _last_ms = 0
 _last_rand = 0
 _RAND_BITS = 74
 _VERSION_AND_VARIANT = 0x7 << 76 | 0b10 << 62
+_LOW_48 = (1 << 48) - 1
 
 
 def prediction_ids(n: int) -> list[str]:
@@ -39,7 +41,12 @@ def prediction_ids(n: int) -> list[str]:
         if first + n >= 1 << _RAND_BITS:  # the counter would overflow: borrow the next ms
             ms, first = ms + 1, 0
         _last_ms, _last_rand = ms, first + n - 1
-    head = (ms & ((1 << 48) - 1)) << 80 | _VERSION_AND_VARIANT
+    value = (ms & ((1 << 48) - 1)) << 80 | _VERSION_AND_VARIANT | _spread(first)
+    low = value & _LOW_48
+    if low + n <= 1 << 48:
+        # Counting up only changes the last group: format just that, in C, for every id.
+        return list(map((_text(value)[:24] + "%012x").__mod__, range(low, low + n)))
+    head = value ^ _spread(first)  # the rare carry out of the last group: the long way
     return [_text(head | _spread(first + i)) for i in range(n)]
 
 

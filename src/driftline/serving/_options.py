@@ -17,20 +17,27 @@ class BatchingOptions:
     Requests that arrive while the model is busy are merged into one call of at most
     ``max_batch_size`` rows; a lone request waits at most ``max_latency_ms`` for company
     (0: never waits, batches only form under load). More than ``max_queue_rows`` waiting
-    rows are refused with 503 and ``Retry-After``.
+    rows are refused with 503 and ``Retry-After``. ``max_concurrent`` calls of one model
+    version run at once: 1 merges the most, which suits models that hold the GIL
+    (scikit-learn spends most of a small call in Python-level input checks, so one call of
+    16 requests costs little more than one of a single request, and threads would only
+    take turns); raise it for models that release the GIL, with cores to spare.
 
     >>> BatchingOptions(max_batch_size=32).max_queue_rows
     4096
     """
 
-    max_batch_size: int = 64
+    max_batch_size: int = 1024
     max_latency_ms: float = 0.0
     max_queue_rows: int = 4096
+    max_concurrent: int = 1
 
     def check(self) -> BatchingOptions:
         """Self, or a ValidationError naming the field out of range."""
         if self.max_batch_size < 1:
             raise ValidationError("batching max_batch_size must be at least 1")
+        if self.max_concurrent < 1:
+            raise ValidationError("batching max_concurrent must be at least 1")
         if self.max_latency_ms < 0:
             raise ValidationError("batching max_latency_ms must not be negative")
         if self.max_queue_rows < self.max_batch_size:
@@ -46,7 +53,8 @@ class ServingOptions:
     10485760
     """
 
-    #: Threads that run models (scikit-learn releases the GIL in its numeric kernels).
+    #: Threads that run models: every served version, shadow and canary comparison shares
+    #: them (each version runs ``batching.max_concurrent`` calls at once when batching).
     threads: int = 4
     #: Largest request body accepted (413 beyond).
     max_body_bytes: int = 10 * 1024 * 1024

@@ -82,7 +82,7 @@ class ServedVersion:
         self.idle: asyncio.Event | None = None
         self._fast: Any = None
         self._argmax = False
-        self._labels = np.asarray(self.classes or [], dtype=object)
+        self._labels = _label_array(self.classes or [])
 
     # -- calling the model (in a worker thread) ---------------------------------------------
     def infer(self, data: np.ndarray | pd.DataFrame) -> Prediction:
@@ -169,6 +169,14 @@ class ServedVersion:
             return self._call(stripped.predict, stripped.predict_proba, sample)
         finally:
             self._argmax = False
+
+
+def _label_array(classes: list[Any]) -> np.ndarray:
+    """The class labels as a typed array when they share a plain type (cheaper to log)."""
+    kinds = {type(c) for c in classes}
+    if len(kinds) == 1 and kinds <= {int, float, str, bool}:
+        return np.asarray(classes)
+    return np.asarray(classes, dtype=object)
 
 
 def _without_feature_names(model: LoadedModel) -> Any:

@@ -27,18 +27,24 @@ from driftline.serving._options import ServingOptions
 from driftline.serving._routing_spec import policy_from_spec
 from driftline.serving._runtime import Prediction, ServedVersion
 from driftline.serving._swap import Swapper
+from driftline.serving.predlog import PredictionBatch
 from driftline.serving.routing import Canary, CanaryRollout, RouteDecision
 from driftline.store import Clock, utc_now
 
 __all__ = ["ModelServer", "RowSink", "Served"]
 
 _log = logging.getLogger("driftline.serving")
-# Rows per request whose log rows are built right on the loop; bigger batches use a thread.
+# Rows per request whose log rows are built right on the loop; bigger batches use a thread
+# (only for sinks without ``submit_batch``: a batch costs the loop the same at any size).
 _INLINE_LOG_ROWS = 256
 
 
 class RowSink(Protocol):
-    """Where served rows go: the prediction log writer (or any stand-in with its methods)."""
+    """Where served rows go: the prediction log writer (or any stand-in with its methods).
+
+    A sink that also has ``submit_batch(batch: PredictionBatch) -> int`` gets each request
+    as one columnar batch instead of a dict per row.
+    """
 
     def start(self) -> Any: ...
 
@@ -234,7 +240,15 @@ class ModelServer:
         return result
 
     def _log(self, sink: RowSink, result: Served) -> None:
-        """Hand the rows to the prediction log; big batches are built off the loop."""
+        """Hand the rows to the prediction log as one batch (row dicts: big ones off the loop)."""
+        submit_batch = getattr(sink, "submit_batch", None)
+        if submit_batch is not None:
+            try:
+                batch = log_batch(result, result.version, result.route, self.clock())
+                self.metrics.log_rows.inc(submit_batch(batch))
+            except Exception as exc:  # logging must never cost the client its answer
+                self._log_failed(result, exc)
+            return
         if result.inputs.n_rows <= _INLINE_LOG_ROWS:
             self._submit(sink, result)
             return
@@ -245,10 +259,13 @@ class ModelServer:
         try:
             rows = log_rows(result, result.version, result.route, self.clock())
         except Exception as exc:  # logging must never cost the client its answer
-            _log.warning("could not log %d rows of %s: %s", result.inputs.n_rows, result.model, exc)
-            self.metrics.log_dropped.inc(result.inputs.n_rows)
+            self._log_failed(result, exc)
             return
         self.metrics.log_rows.inc(sink.submit(rows))
+
+    def _log_failed(self, result: Served, exc: Exception) -> None:
+        _log.warning("could not log %d rows of %s: %s", result.inputs.n_rows, result.model, exc)
+        self.metrics.log_dropped.inc(result.inputs.n_rows)
 
     async def _run(
         self,
@@ -292,7 +309,7 @@ class ModelServer:
             served.infer,
             self.executor,
             self.options.batching,
-            slots=self.options.threads,
+            slots=min(self.options.batching.max_concurrent, self.options.threads),
             on_batch=histogram.observe,
             name=f"{served.name} v{served.number}",
         )
@@ -341,7 +358,7 @@ class ModelServer:
                     result.prediction_ids,
                     _since(started),
                 )
-                self.prediction_log.submit(log_rows(mirrored, shadow, "shadow", self.clock()))
+                self._log(self.prediction_log, mirrored)
         except Exception as exc:  # a shadow must never hurt anything: note it and move on
             _log.warning("shadow call to %s v%s failed: %s", shadow.name, shadow.number, exc)
         finally:
@@ -442,6 +459,22 @@ class ModelServer:
         self._side_tasks.add(task)
         task.add_done_callback(self._side_tasks.discard)
         self._keep(task)
+
+
+def log_batch(result: Served, served: ServedVersion, route: str, now: Any) -> PredictionBatch:
+    """The prediction-log batch for an answered request: its arrays, no per-row work."""
+    return PredictionBatch(
+        model=result.model,
+        version=served.number,
+        prediction_ids=result.prediction_ids,
+        predictions=result.prediction.predictions,
+        features=result.inputs.data,
+        feature_names=result.inputs.columns,
+        probabilities=result.prediction.probabilities,
+        route=route,
+        latency_ms=result.latency_s * 1000.0,
+        time=now,
+    )
 
 
 def log_rows(result: Served, served: ServedVersion, route: str, now: Any) -> list[dict[str, Any]]:

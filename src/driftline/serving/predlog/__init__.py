@@ -16,16 +16,23 @@ UTC]), ``model`` (string), ``version`` (int64), ``route`` (string), ``latency_ms
 
 - ``prediction``: the scalar itself (``driftline.prediction_encoding = native``) when every
   prediction in the segment is a scalar of one type, else JSON text (``json``).
-- ``features``: always the row's input columns as JSON text (names kept as given). When
-  every row of the segment has the same feature names and each feature has one Arrow type,
-  the segment also has one typed column per feature, named ``f_<name>``, and the names in
-  order under ``driftline.features``. Readers rebuild ``f_<name>`` columns from the JSON for
-  segments without them, and :func:`features_frame` returns them under their own names.
+- ``features``: the row's input columns as JSON text (names kept as given). When every row
+  of the segment has the same feature names and each feature has one Arrow type, the
+  segment instead has one typed column per feature, named ``f_<name>``, with the names in
+  order under ``driftline.features``, and no JSON column: readers rebuild the JSON text
+  from the typed columns, and the ``f_<name>`` columns from the JSON text for segments
+  without them, so both kinds read the same. :func:`features_frame` returns the typed
+  columns under their own names. (Segments written before this rule have both.)
+
+Rows come as dicts (:meth:`PredictionLogWriter.submit`) or, from the server, as one
+:class:`PredictionBatch` of arrays per request (:meth:`PredictionLogWriter.submit_batch`),
+which the writer's thread encodes together column by column.
 
 Feedback segment columns: ``prediction_id``, ``time``, ``label`` (JSON text of a scalar),
 ``value`` (float64, nullable), ``extra`` (JSON text, nullable). Readers decode the JSON.
 """
 
+from driftline.serving.predlog._batches import PredictionBatch
 from driftline.serving.predlog._readers import (
     FEEDBACK_COLUMNS,
     PREDICTION_COLUMNS,
@@ -41,6 +48,7 @@ __all__ = [
     "FEEDBACK_COLUMNS",
     "PREDICTION_COLUMNS",
     "FeedbackLogWriter",
+    "PredictionBatch",
     "PredictionLogWriter",
     "SegmentLogWriter",
     "features_frame",

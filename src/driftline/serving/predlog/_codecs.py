@@ -20,13 +20,19 @@ from driftline.ids import uuid7
 from driftline.serving.predlog._segments import HOUR_US, datetime_to_us, hour_label
 
 __all__ = [
+    "ARROW_ERRORS",
     "FEATURE_PREFIX",
     "META_FEATURES",
     "META_PREDICTION",
+    "PROBABILITIES",
+    "SCALARS",
+    "TIME",
+    "ChunkCodec",
     "Codec",
     "Encoded",
     "FeedbackCodec",
     "PredictionCodec",
+    "features_json",
     "to_json",
 ]
 
@@ -35,15 +41,37 @@ META_KIND = b"driftline.log"
 META_PREDICTION = b"driftline.prediction_encoding"
 META_FEATURES = b"driftline.features"
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
-_TIME = pa.timestamp("us", tz="UTC")
-_PROBABILITIES = pa.list_(pa.float64())
-_SCALARS = (str, bool, int, float, np.generic)
-_ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
+TIME = pa.timestamp("us", tz="UTC")
+PROBABILITIES = pa.list_(pa.float64())
+SCALARS = (str, bool, int, float, np.generic)
+ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
+# Every prediction segment column but the features, in file order.
+_BASE = (
+    "prediction_id",
+    "time",
+    "model",
+    "version",
+    "route",
+    "latency_ms",
+    "prediction",
+    "probabilities",
+)
 
 
 def to_json(value: Any) -> str | None:
     """``value`` as JSON text (None stays None, NaN becomes null)."""
     return None if value is None else orjson.dumps(value, option=_JSON_OPTIONS).decode()
+
+
+def features_json(columns: Sequence[pa.Array | pa.ChunkedArray], names: Sequence[str]) -> pa.Array:
+    """The JSON text of each row's features, rebuilt from typed feature columns."""
+    keys = list(names)
+    values = [column.to_pylist() for column in columns]
+    texts = [
+        orjson.dumps(dict(zip(keys, row, strict=True)), option=_JSON_OPTIONS)
+        for row in zip(*values, strict=True)
+    ]
+    return pa.array([t.decode() for t in texts], pa.string())
 
 
 def _time_us(row: Mapping[str, Any], now_us: int) -> int:
@@ -66,7 +94,12 @@ def _time_us(row: Mapping[str, Any], now_us: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Encoded:
-    """One chunk of rows as Arrow, with how its prediction and features were stored."""
+    """One chunk of rows as Arrow, with how its prediction and features were stored.
+
+    With ``feature_names`` the table has typed ``f_<name>`` columns and no ``features``
+    JSON column (it is rebuilt from them if the segment cannot stay typed); without, it has
+    the ``features`` JSON column only.
+    """
 
     table: pa.Table
     prediction_json: bool = False
@@ -95,6 +128,18 @@ class Codec(Protocol):
         ...
 
 
+class ChunkCodec(Codec, Protocol):
+    """A codec that also takes columnar chunks of rows (one partition per chunk)."""
+
+    def prepare_chunk(self, chunk: Any, now_us: int) -> tuple[tuple[Any, ...], int, int]:
+        """Check ``chunk``; return its partition key, its hour and its time in microseconds."""
+        ...
+
+    def encode_chunks(self, chunks: Sequence[Any], times: Sequence[int]) -> Encoded:
+        """Encode chunks of one partition (``times``: one per chunk)."""
+        ...
+
+
 class PredictionCodec:
     """Prediction rows, partitioned by model, version and hour."""
 
@@ -118,12 +163,12 @@ class PredictionCodec:
         first = rows[0]
         n = len(rows)
         predictions = [r.get("prediction") for r in rows]
-        native = all(v is None or isinstance(v, _SCALARS) for v in predictions)
+        native = all(v is None or isinstance(v, SCALARS) for v in predictions)
         prediction = None
         if native:
             try:
                 prediction = pa.array(predictions)
-            except _ARROW_ERRORS:
+            except ARROW_ERRORS:
                 native = False
         if prediction is None:
             prediction = pa.array([to_json(v) for v in predictions], pa.string())
@@ -132,16 +177,17 @@ class PredictionCodec:
             "prediction_id": pa.array(
                 [str(r.get("prediction_id") or uuid7()) for r in rows], pa.string()
             ),
-            "time": pa.array(times, _TIME),
+            "time": pa.array(times, TIME),
             "model": pa.array([first["model"]] * n, pa.string()),
             "version": pa.array([int(first["version"])] * n, pa.int64()),
             "route": pa.array([r.get("route") for r in rows], pa.string()),
             "latency_ms": pa.array([r.get("latency_ms") for r in rows], pa.float64()),
             "prediction": prediction,
-            "probabilities": pa.array([r.get("probabilities") for r in rows], _PROBABILITIES),
-            "features": pa.array([to_json(f) for f in features], pa.string()),
+            "probabilities": pa.array([r.get("probabilities") for r in rows], PROBABILITIES),
         }
         names = _typed_features(features, columns)
+        if names is None:
+            columns["features"] = pa.array([to_json(f) for f in features], pa.string())
         return Encoded(pa.table(columns), prediction_json=not native, feature_names=names)
 
     def finish(self, batches: Sequence[Encoded]) -> pa.Table:
@@ -153,7 +199,7 @@ class PredictionCodec:
         for json_predictions, typed_features in attempts:
             try:
                 table = _join(batches, json_predictions, names if typed_features else None)
-            except _ARROW_ERRORS:
+            except ARROW_ERRORS:
                 continue
             metadata = {
                 META_KIND: self.kind.encode(),
@@ -190,7 +236,7 @@ def _typed_features(features: list[Any], columns: dict[str, pa.Array]) -> tuple[
     for key, name in zip(keys, names, strict=True):
         try:
             typed[FEATURE_PREFIX + name] = pa.array(list(map(itemgetter(key), features)))
-        except _ARROW_ERRORS:
+        except ARROW_ERRORS:
             return None
     columns.update(typed)
     return names
@@ -199,12 +245,15 @@ def _typed_features(features: list[Any], columns: dict[str, pa.Array]) -> tuple[
 def _join(
     batches: Sequence[Encoded], json_predictions: bool, names: tuple[str, ...] | None
 ) -> pa.Table:
-    wanted = [FEATURE_PREFIX + n for n in names] if names is not None else []
+    """One table from a segment's chunks: typed features only, or JSON features only."""
+    wanted = [FEATURE_PREFIX + n for n in names] if names is not None else ["features"]
     tables = []
     for batch in batches:
         table = batch.table
-        base = [c for c in table.column_names if not c.startswith(FEATURE_PREFIX)]
-        table = table.select(base + wanted)
+        if names is None and batch.feature_names is not None:
+            typed = [table.column(FEATURE_PREFIX + n) for n in batch.feature_names]
+            table = table.append_column("features", features_json(typed, batch.feature_names))
+        table = table.select([*_BASE, *wanted])
         if json_predictions and not batch.prediction_json:
             values = [to_json(v) for v in table.column("prediction").to_pylist()]
             index = table.schema.get_field_index("prediction")
@@ -226,7 +275,7 @@ class FeedbackCodec:
         if "label" not in row:
             raise ValidationError(f"feedback row for prediction {pid} has no field 'label'")
         label = row["label"]
-        if label is not None and not isinstance(label, _SCALARS):
+        if label is not None and not isinstance(label, SCALARS):
             raise ValidationError(
                 f"feedback row field 'label' must be a JSON scalar (string, number, bool), "
                 f"got {type(label).__name__} for prediction {pid}"
@@ -244,7 +293,7 @@ class FeedbackCodec:
         """Arrow columns; label and extra as JSON text."""
         columns = {
             "prediction_id": pa.array([str(r["prediction_id"]) for r in rows], pa.string()),
-            "time": pa.array(times, _TIME),
+            "time": pa.array(times, TIME),
             "label": pa.array([to_json(r["label"]) for r in rows], pa.string()),
             "value": pa.array([r.get("value") for r in rows], pa.float64()),
             "extra": pa.array([to_json(r.get("extra")) for r in rows], pa.string()),

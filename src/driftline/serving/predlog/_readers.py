@@ -5,17 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 import orjson
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from driftline.exceptions import NotFoundError, ValidationError
-from driftline.serving.predlog._codecs import FEATURE_PREFIX, META_FEATURES, META_PREDICTION
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
+from driftline.serving.predlog._codecs import (
+    FEATURE_PREFIX,
+    META_FEATURES,
+    META_PREDICTION,
+    features_json,
+)
 from driftline.serving.predlog._segments import (
     HOUR_US,
     PREFIX,
@@ -84,6 +91,8 @@ def _root(directory: str | Path) -> Path:
 
 
 def _time_filter(since: datetime | None, until: datetime | None) -> ds.Expression | None:
+    import pyarrow.dataset as ds  # ~10 MB with its filesystems: the server never reads
+
     expression = None
     for bound, op in ((since, "ge"), (until, "lt")):
         if bound is None:
@@ -111,6 +120,8 @@ def _load(
     files: list[Path], since: datetime | None, until: datetime | None, columns: Sequence[str] | None
 ) -> list[tuple[pa.Table, dict[bytes, bytes]]]:
     """Read files grouped by schema (usually one group), each group as one dataset scan."""
+    import pyarrow.dataset as pads
+
     groups: dict[bytes, tuple[pa.Schema, list[Path]]] = {}
     for path in files:
         schema = pq.read_schema(path)
@@ -120,7 +131,7 @@ def _load(
     for schema, paths in groups.values():
         metadata = dict(schema.metadata or {})
         wanted = schema.names if columns is None else _projection(schema, columns, metadata)
-        dataset = ds.dataset([str(p) for p in paths], schema=schema, format="parquet")
+        dataset = pads.dataset([str(p) for p in paths], schema=schema, format="parquet")
         table = dataset.to_table(columns=wanted, filter=expression)
         frames.append((table, metadata))
     return frames
@@ -136,7 +147,18 @@ def _projection(
     )
     if needs_json and "features" in schema.names and "features" not in wanted:
         wanted.append("features")
+    # The JSON text asked of a typed segment is rebuilt from its typed columns.
+    if "features" in columns and "features" not in schema.names:
+        wanted.extend(c for c in _typed_names(metadata, schema) if c not in wanted)
     return wanted
+
+
+def _typed_names(metadata: dict[bytes, bytes], schema: pa.Schema) -> list[str]:
+    """The segment's ``f_<name>`` columns in feature order (none for JSON-only segments)."""
+    if META_FEATURES not in metadata:
+        return []
+    names = [FEATURE_PREFIX + str(n) for n in orjson.loads(metadata[META_FEATURES])]
+    return names if all(n in schema.names for n in names) else []
 
 
 def _decoded(table: pa.Table, name: str) -> list[Any]:
@@ -153,7 +175,15 @@ def _to_frame(table: pa.Table, json_columns: Sequence[str]) -> pd.DataFrame:
     return frame
 
 
-def _normalise_predictions(table: pa.Table, metadata: dict[bytes, bytes]) -> pd.DataFrame:
+def _normalise_predictions(
+    table: pa.Table, metadata: dict[bytes, bytes], columns: Sequence[str] | None
+) -> pd.DataFrame:
+    typed = _typed_names(metadata, table.schema)
+    wants_json = columns is None or "features" in columns
+    if wants_json and typed and "features" not in table.column_names:
+        names = [c[len(FEATURE_PREFIX) :] for c in typed]
+        text = features_json([table.column(c) for c in typed], names)
+        table = table.append_column("features", text)
     as_json = ["prediction"] if metadata.get(META_PREDICTION) == b"json" else []
     frame = _to_frame(table, as_json)
     if META_FEATURES not in metadata and "features" in table.column_names:
@@ -210,7 +240,8 @@ def read_predictions(
                 continue
             folders.extend(_hour_dirs(version_dir, since, until))
     frames = [
-        _normalise_predictions(f, m) for f, m in _load(_segments(folders), since, until, columns)
+        _normalise_predictions(table, metadata, columns)
+        for table, metadata in _load(_segments(folders), since, until, columns)
     ]
     return _assemble(frames, PREDICTION_COLUMNS, columns)
 

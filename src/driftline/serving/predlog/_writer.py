@@ -9,7 +9,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
+
+import numpy as np
 
 from driftline.exceptions import (
     ConflictError,
@@ -17,7 +19,7 @@ from driftline.exceptions import (
     UnavailableError,
     ValidationError,
 )
-from driftline.serving.predlog._codecs import Codec, Encoded
+from driftline.serving.predlog._codecs import ChunkCodec, Codec, Encoded
 from driftline.serving.predlog._segments import (
     HOUR_US,
     Segment,
@@ -30,6 +32,10 @@ __all__ = ["Clock", "SegmentLogWriter"]
 
 Clock = Callable[[], datetime]
 _SCALE = 1 << 64
+# Columnar chunks are encoded once this many rows, or this many chunks, wait in a segment
+# (and when it closes), at most ~_ENCODE_ROWS rows per codec call.
+_ENCODE_ROWS = 8192
+_ENCODE_CHUNKS = 512
 
 
 def _utc_now() -> datetime:
@@ -85,7 +91,10 @@ class SegmentLogWriter:
         self._threshold = min(int(sample_rate * _SCALE), _SCALE)
         self._high_water = max(1, self.max_queue // 2)
         self._pending: list[Mapping[str, Any]] = []
-        self._lock = threading.Lock()  # guards _pending, _closed and the submit-side counters
+        # Columnar chunks (see the codec's prepare_chunk) and the rows they hold.
+        self._chunks: list[Any] = []
+        self._chunk_rows = 0
+        self._lock = threading.Lock()  # guards the queues, _closed and the submit-side counters
         self._cycle_lock = threading.Lock()  # one drain at a time; guards _open and the rest
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -107,7 +116,7 @@ class SegmentLogWriter:
     @property
     def queued(self) -> int:
         """Rows accepted but not yet taken by the writer."""
-        return len(self._pending)
+        return len(self._pending) + self._chunk_rows
 
     @property
     def running(self) -> bool:
@@ -136,28 +145,57 @@ class SegmentLogWriter:
     def submit(self, rows: Sequence[Mapping[str, Any]]) -> int:
         """Queue ``rows`` without blocking; return how many were accepted (the rest are dropped)."""
         if self._threshold < _SCALE:
-            kept = [r for r in rows if self._keep(r)]
+            kept = [r for r in rows if self._keep(r.get("prediction_id"))]
             skipped, rows = len(rows) - len(kept), kept
         else:
             skipped = 0
         n = len(rows)
         with self._lock:
-            room = 0 if self._closed else self.max_queue - len(self._pending)
-            if n <= room:
-                self._pending.extend(rows)
-                accepted = n
-            else:
-                accepted = max(room, 0)
-                self._pending.extend(rows[:accepted])
-            self.accepted += accepted
-            self.dropped += n - accepted
-            self.sampled_out += skipped
-            size = len(self._pending)
+            accepted = self._room(n)
+            if accepted:
+                self._pending.extend(rows if accepted == n else rows[:accepted])
+            size = self._count(n, accepted, skipped)
+        self._queued_after(n, accepted, size)
+        return accepted
+
+    def _submit_chunk(self, chunk: Any) -> int:
+        """Queue a columnar chunk of rows as one item; the codec encodes chunks together.
+
+        A chunk has ``len()``, ``prediction_ids``, ``take(slice or mask)`` and ``rows()``
+        (see :class:`~driftline.serving.predlog.PredictionBatch`).
+        """
+        n, skipped = len(chunk), 0
+        if self._threshold < _SCALE and n:
+            keep = np.fromiter((self._keep(pid) for pid in chunk.prediction_ids), bool, n)
+            skipped = n - int(keep.sum())
+            if skipped:
+                chunk, n = chunk.take(keep), n - skipped
+        with self._lock:
+            accepted = self._room(n)
+            if accepted:
+                self._chunks.append(chunk if accepted == n else chunk.take(slice(0, accepted)))
+                self._chunk_rows += accepted
+            size = self._count(n, accepted, skipped)
+        self._queued_after(n, accepted, size)
+        return accepted
+
+    def _room(self, n: int) -> int:
+        """How many of ``n`` rows fit in the queue (call with the lock held)."""
+        room = 0 if self._closed else self.max_queue - len(self._pending) - self._chunk_rows
+        return n if n <= room else max(room, 0)
+
+    def _count(self, n: int, accepted: int, skipped: int) -> int:
+        """Update the submit counters (lock held); return the queue's size."""
+        self.accepted += accepted
+        self.dropped += n - accepted
+        self.sampled_out += skipped
+        return len(self._pending) + self._chunk_rows
+
+    def _queued_after(self, n: int, accepted: int, size: int) -> None:
         if accepted < n and self.on_drop is not None:
             self.on_drop(n - accepted)
         if size >= self._high_water and not self._wake.is_set():
             self._wake.set()
-        return accepted
 
     def drain(self) -> None:
         """Move queued rows into open segments and close the segments whose time is up."""
@@ -179,8 +217,7 @@ class SegmentLogWriter:
             self._thread.join()
         self._cycle(close_all=True)
 
-    def _keep(self, row: Mapping[str, Any]) -> bool:
-        pid = row.get("prediction_id")
+    def _keep(self, pid: Any) -> bool:
         if pid is None:
             return True  # nothing to sample on; keeping it beats losing it
         digest = hashlib.blake2b(str(pid).encode(), digest_size=8).digest()
@@ -206,9 +243,12 @@ class SegmentLogWriter:
         with self._cycle_lock:
             with self._lock:
                 rows, self._pending = self._pending, []
+                chunks, self._chunks, self._chunk_rows = self._chunks, [], 0
             now_us = self._now_us()
             if rows:
                 self._absorb(rows, now_us)
+            if chunks:
+                self._absorb_chunks(chunks, now_us)
             for key, segment in list(self._open.items()):
                 if close_all or now_us >= segment.deadline_us:
                     del self._open[key]
@@ -246,6 +286,88 @@ class SegmentLogWriter:
                     self._close(segment)
                 start = stop
 
+    def _absorb_chunks(self, chunks: list[Any], now_us: int) -> None:
+        groups: dict[tuple[Any, ...], tuple[int, list[Any], list[int]]] = {}
+        for chunk in chunks:
+            try:
+                key, hour, time_us = cast(ChunkCodec, self._codec).prepare_chunk(chunk, now_us)
+            except (ValidationError, AttributeError, TypeError) as exc:
+                self._lose(len(chunk), exc)
+                continue
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = (hour, [], [])
+            group[1].append(chunk)
+            group[2].append(time_us)
+        for key, (hour, members, times) in groups.items():
+            self._fill(key, hour, members, times, now_us)
+
+    def _fill(
+        self, key: tuple[Any, ...], hour: int, chunks: list[Any], times: list[int], now_us: int
+    ) -> None:
+        """Append one partition's chunks to its open segments, closing each one that fills."""
+        open_segment = self._open.get(key)
+        filled = 0 if open_segment is None else open_segment.rows
+        parts: list[Any] = []
+        part_times: list[int] = []
+        for chunk, time_us in zip(chunks, times, strict=True):
+            start, size = 0, len(chunk)
+            while start < size:
+                stop = min(size, start + self.segment_rows - filled)
+                parts.append(chunk if stop - start == size else chunk.take(slice(start, stop)))
+                part_times.append(time_us)
+                filled += stop - start
+                start = stop
+                if filled >= self.segment_rows:
+                    segment = self._segment(key, hour, now_us)
+                    self._append_chunks(segment, parts, part_times)
+                    del self._open[key]
+                    self._close(segment)
+                    parts, part_times, filled = [], [], 0
+        if parts:
+            self._append_chunks(self._segment(key, hour, now_us), parts, part_times)
+
+    def _append_chunks(self, segment: Segment, chunks: list[Any], times: list[int]) -> None:
+        # Chunks wait in the segment and are encoded many at a time: few encode calls (each
+        # a dozen short Arrow calls, each a GIL hand-off with the request threads), and yet
+        # not so many waiting chunks that the garbage collector keeps walking them.
+        rows = sum(len(chunk) for chunk in chunks)
+        segment.chunks.extend(chunks)
+        segment.chunk_times.extend(times)
+        segment.chunk_rows += rows
+        segment.rows += rows
+        if segment.chunk_rows >= _ENCODE_ROWS or len(segment.chunks) >= _ENCODE_CHUNKS:
+            self._encode_chunks(segment)
+
+    def _encode_chunks(self, segment: Segment) -> None:
+        """Encode a closing segment's chunks together (row by row if that fails)."""
+        chunks, times = segment.chunks, segment.chunk_times
+        segment.chunks, segment.chunk_times, segment.chunk_rows = [], [], 0
+        start = 0
+        while start < len(chunks):
+            # Pieces of ~8k rows: one call holds the GIL for a millisecond or so.
+            stop, rows = start, 0
+            while stop < len(chunks) and (rows < _ENCODE_ROWS or stop == start):
+                rows += len(chunks[stop])
+                stop += 1
+            self._encode_piece(segment, chunks[start:stop], times[start:stop])
+            start = stop
+
+    def _encode_piece(self, segment: Segment, chunks: list[Any], times: list[int]) -> None:
+        try:
+            segment.batches.append(cast(ChunkCodec, self._codec).encode_chunks(chunks, times))
+            return
+        except Exception:  # find the rows at fault the slow way, through the row codec
+            pass
+        for chunk, time_us in zip(chunks, times, strict=True):
+            segment.rows -= len(chunk)
+            try:
+                rows = chunk.rows()
+            except Exception as exc:
+                self._lose(len(chunk), exc)
+                continue
+            self._append(segment, rows, [time_us] * len(rows))
+
     def _segment(self, key: tuple[Any, ...], hour: int, now_us: int) -> Segment:
         segment = self._open.get(key)
         if segment is None:
@@ -271,6 +393,8 @@ class SegmentLogWriter:
         segment.rows += len(rows)
 
     def _close(self, segment: Segment) -> None:
+        if segment.chunks:
+            self._encode_chunks(segment)
         if not segment.rows:
             return
         try:

@@ -6,7 +6,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from driftline.serving.predlog._codecs import FeedbackCodec, PredictionCodec
+from driftline.serving.predlog._batches import PredictionBatch
+from driftline.serving.predlog._codecs import FeedbackCodec
+from driftline.serving.predlog._columnar import BatchPredictionCodec
 from driftline.serving.predlog._writer import Clock, SegmentLogWriter
 
 __all__ = ["FeedbackLogWriter", "PredictionLogWriter"]
@@ -30,7 +32,9 @@ class PredictionLogWriter(SegmentLogWriter):
     A row is a mapping with ``model`` and ``version`` (required) and ``prediction_id``
     (a new UUIDv7 when missing), ``time`` (aware datetime, epoch seconds or ISO text; the
     writer's clock when missing), ``route``, ``latency_ms``, ``prediction``, ``probabilities``
-    and ``features`` (a mapping of input columns). Other keys are ignored. Rows that break
+    and ``features`` (a mapping of input columns). Other keys are ignored. A server logs
+    whole requests with :meth:`submit_batch` instead: the same fields as arrays, one item
+    on the queue per request, encoded column by column. Rows that break
     these rules, or segments that cannot be written, are counted in ``failed`` (and in
     ``dropped``, and passed to ``on_drop``) with the message in ``last_error``. After
     :meth:`close`, ``written + failed == accepted``. ``on_segment(path, rows)`` is called
@@ -65,7 +69,7 @@ class PredictionLogWriter(SegmentLogWriter):
         poll_interval: float = 0.05,
     ) -> None:
         super().__init__(
-            PredictionCodec(),
+            BatchPredictionCodec(),
             directory,
             max_queue=max_queue,
             segment_rows=segment_rows,
@@ -77,6 +81,14 @@ class PredictionLogWriter(SegmentLogWriter):
             gate=gate,
             poll_interval=poll_interval,
         )
+
+    def submit_batch(self, batch: PredictionBatch) -> int:
+        """Queue one request's rows as a :class:`PredictionBatch`; like :meth:`submit`.
+
+        The cheap way to log: constant work here whatever the batch's size, and the writer
+        encodes batches together, column by column.
+        """
+        return self._submit_chunk(batch)
 
 
 class FeedbackLogWriter(SegmentLogWriter):

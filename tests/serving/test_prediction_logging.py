@@ -1,0 +1,74 @@
+"""What the server hands the prediction log: one columnar batch per request, or row dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from driftline.serving import features_frame, read_predictions
+
+
+class RowsOnly:
+    """A sink with only the row interface (no ``submit_batch``)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def start(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def submit(self, rows: list[dict[str, Any]]) -> int:
+        self.rows.extend(rows)
+        return len(rows)
+
+
+def test_every_row_of_a_batch_request_is_logged_with_its_answer(
+    models: Any, make_app: Any, run_app: Any
+) -> None:
+    rows = models.features.head(120)
+
+    async def scenario(client: Any, app: Any) -> list[dict[str, Any]]:
+        answers = []
+        for start in (0, 100):
+            part = rows.iloc[start : start + 100]
+            got = await client.post(
+                "/v1/models/elec/predict", json={"columns": part.to_dict("list")}
+            )
+            assert got.status_code == 200, got.text
+            answers.append(got.json())
+        return answers
+
+    answers = run_app(make_app(), scenario)  # shutdown flushes the log
+    ids = [pid for a in answers for pid in a["prediction_ids"]]
+    log = read_predictions(models.ws.home / "predictions", model="elec")
+    assert len(log) == 120 and sorted(log["prediction_id"]) == sorted(ids)
+    log = log.set_index("prediction_id").loc[ids]
+    np.testing.assert_array_equal(features_frame(log)[list(rows.columns)].to_numpy(), rows)
+    expected = models.estimators[1].predict(rows)
+    assert log["prediction"].tolist() == expected.tolist()
+    served = [p for a in answers for p in a["probabilities"]]
+    np.testing.assert_allclose(np.vstack([list(p) for p in log["probabilities"]]), served)
+    assert set(log["version"]) == {1} and set(log["route"]) == {"primary"}
+    assert (log["latency_ms"] > 0).all()
+
+
+def test_a_sink_without_batches_still_gets_one_dict_per_row(
+    models: Any, make_app: Any, run_app: Any
+) -> None:
+    sink = RowsOnly()
+    rows = models.features.head(3)
+
+    async def scenario(client: Any, app: Any) -> Any:
+        return (
+            await client.post("/v1/models/elec/predict", json={"records": rows.to_dict("records")})
+        ).json()
+
+    answer = run_app(make_app(prediction_log=sink), scenario)
+    assert [r["prediction_id"] for r in sink.rows] == answer["prediction_ids"]
+    assert [r["features"] for r in sink.rows] == rows.to_dict("records")
+    assert [r["prediction"] for r in sink.rows] == answer["predictions"]
+    assert {r["model"] for r in sink.rows} == {"elec"} and {r["version"] for r in sink.rows} == {1}
