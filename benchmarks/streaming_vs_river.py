@@ -4,7 +4,9 @@ Per update, each detector reads the same stream one value at a time (``update(x)
 of ``drift_detected``, the documented usage) in driftline and in river; runs alternate between
 the two libraries and the table shows medians. In bulk, driftline's ``update_many`` reads a
 stream of ``--n-many`` values; river has no bulk call, so its column is its update loop rate.
-Every row also checks that both libraries detected drift at the same positions.
+Every row also checks that both libraries detected drift at the same positions. ADWIN has two
+rows: the default (river's compiled window, called without river's Python layer, when river is
+installed) and ``ADWIN-python`` (driftline's pure-Python implementation).
 
 Detection quality: on river's synthetic streams (SEA, Agrawal, STAGGER, each with one change of
 concept, function 0 to 2, centred on position 5000 of 10,000, abrupt (width 50) or gradual
@@ -15,6 +17,7 @@ detection is a false alarm.
 
     python benchmarks/streaming_vs_river.py            # the defaults used for the README
     python benchmarks/streaming_vs_river.py --n-update 50000 --repeats 3 --only ADWIN DDM
+    python benchmarks/streaming_vs_river.py --only ADWIN ADWIN-python --no-quality --timer cpu
     python benchmarks/streaming_vs_river.py --no-speed --seeds 5      # quality table only
 """
 
@@ -61,7 +64,14 @@ def _river_cases() -> dict[str, Callable[[], Any]]:
 def cases() -> list[Case]:
     river = _river_cases()
     return [
+        # the default uses river's compiled window when river is installed; -python is ours
         Case("ADWIN", streaming.ADWIN, river.get("ADWIN"), binary=False),
+        Case(
+            "ADWIN-python",
+            lambda: streaming.ADWIN(backend="python"),
+            river.get("ADWIN"),
+            binary=False,
+        ),
         Case("PageHinkley", streaming.PageHinkley, river.get("PageHinkley"), binary=False),
         Case("DDM", streaming.DDM, river.get("DDM"), binary=True),
         Case("EDDM", streaming.EDDM, river.get("EDDM"), binary=True),
@@ -82,27 +92,34 @@ def make_stream(n: int, *, binary: bool, seed: int) -> np.ndarray:
     return rng.normal(np.repeat(means, 20_000)[:n], 1.0)
 
 
-def time_loop(factory: Callable[[], Any], values: list[Any]) -> tuple[float, list[int]]:
+Timer = Callable[[], float]
+
+
+def time_loop(
+    factory: Callable[[], Any], values: list[Any], timer: Timer = time.perf_counter
+) -> tuple[float, list[int]]:
     """Seconds to feed ``values`` one by one, and the positions of the detections."""
     detector = factory()
     update = detector.update
     hits = []
-    start = time.perf_counter()
+    start = timer()
     for i, x in enumerate(values):
         update(x)
         if detector.drift_detected:
             hits.append(i)
-    return time.perf_counter() - start, hits
+    return timer() - start, hits
 
 
-def time_bulk(factory: Callable[[], Any], values: np.ndarray) -> tuple[float, list[int]]:
+def time_bulk(
+    factory: Callable[[], Any], values: np.ndarray, timer: Timer = time.perf_counter
+) -> tuple[float, list[int]]:
     detector = factory()
-    start = time.perf_counter()
+    start = timer()
     hits = detector.update_many(values)
-    return time.perf_counter() - start, hits.tolist()
+    return timer() - start, hits.tolist()
 
 
-def per_update_row(case: Case, n: int, repeats: int, seed: int) -> str:
+def per_update_row(case: Case, n: int, repeats: int, seed: int, timer: Timer) -> str:
     n = max(1000, int(n * case.scale))
     stream = make_stream(n, binary=case.binary, seed=seed)
     values = [int(v) for v in stream] if case.binary else stream.tolist()
@@ -115,7 +132,7 @@ def per_update_row(case: Case, n: int, repeats: int, seed: int) -> str:
         for who, factory in order if r % 2 == 0 else order[::-1]:
             if factory is None:
                 continue
-            seconds, hits = time_loop(factory, values)
+            seconds, hits = time_loop(factory, values, timer)
             (ours if who == "ours" else theirs).append(seconds / n * 1e9)
             if who == "ours":
                 our_hits = hits
@@ -136,19 +153,19 @@ def per_update_row(case: Case, n: int, repeats: int, seed: int) -> str:
     )
 
 
-def bulk_row(case: Case, n: int, repeats: int, seed: int) -> str:
+def bulk_row(case: Case, n: int, repeats: int, seed: int, timer: Timer) -> str:
     stream = make_stream(n, binary=case.binary, seed=seed)
     time_bulk(case.ours, stream[:1000])  # warm up: lazy imports (scipy.signal) happen here
     seconds = []
     for _ in range(repeats):
-        elapsed, hits = time_bulk(case.ours, stream)
+        elapsed, hits = time_bulk(case.ours, stream, timer)
         seconds.append(elapsed)
     rate = n / statistics.median(seconds)
     same = "-"
     river_rate = "-"
     if case.theirs is not None and case.scale == 1.0:
         values = [int(v) for v in stream] if case.binary else stream.tolist()
-        river_seconds, river_hits = time_loop(case.theirs, values)
+        river_seconds, river_hits = time_loop(case.theirs, values, timer)
         river_rate = f"{n / river_seconds / 1e6:.2f}"
         same = "yes" if river_hits == hits else "NO"
     return (
@@ -200,7 +217,7 @@ def score(hits: list[int], start: int, max_delay: int) -> tuple[int, int, int | 
 
 def quality_rows(seeds: int, max_delay: int) -> list[str]:
     river = _river_cases()
-    pairs = cases()
+    pairs = [c for c in cases() if c.name != "ADWIN-python"]  # same detections as ADWIN
     totals: dict[tuple[str, str], list[Any]] = {}
     for name in QUALITY_STREAMS:
         # width 50 is river's steepest change that does not overflow its sigmoid
@@ -211,7 +228,7 @@ def quality_rows(seeds: int, max_delay: int) -> list[str]:
                 for case in pairs:
                     libs = [("driftline", case.ours)]
                     # river's KSWIN needs ~0.5 ms a value: it is left out of this table
-                    if case.theirs is not None and case.name != "KSWIN":
+                    if case.name in river and case.name != "KSWIN":
                         libs.append(("river", river[case.name]))
                     for lib, factory in libs:
                         _, hits = time_loop(factory, errors)
@@ -237,6 +254,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-many", type=int, default=1_000_000, help="values per bulk run")
     parser.add_argument("--repeats", type=int, default=5, help="runs per library (median)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--timer",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="speed: wall-clock time, or this process's CPU time (steadier on a busy machine)",
+    )
     parser.add_argument("--only", nargs="*", help="detector names to run (default: all)")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed tables")
     parser.add_argument("--no-quality", action="store_true", help="skip the quality table")
@@ -261,18 +284,19 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def speed_tables(selected: list[Case], args: argparse.Namespace) -> None:
+    timer = time.process_time if args.timer == "cpu" else time.perf_counter
     print("\nPer update (ns per value, median; ratio > 1 means driftline is faster)\n")
     print("| detector     |    values | driftline  | river      |  ratio  | same |")
     print("|--------------|-----------|------------|------------|---------|------|")
     for case in selected:
-        print(per_update_row(case, args.n_update, args.repeats, args.seed), flush=True)
+        print(per_update_row(case, args.n_update, args.repeats, args.seed, timer), flush=True)
 
     print("\nBulk: driftline update_many (million values/s, median) vs river's update loop\n")
     print("| detector     |    values | detections | driftline M/s| river M/s    | same |")
     print("|--------------|-----------|------------|--------------|--------------|------|")
     for case in selected:
         if case.scale == 1.0:
-            print(bulk_row(case, args.n_many, args.repeats, args.seed), flush=True)
+            print(bulk_row(case, args.n_many, args.repeats, args.seed, timer), flush=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from driftline.testing import detector_checks
 from driftline.testing.detector_checks import DETECTOR_CHECKS, check_invalid_param
 
 FACTORIES: dict[str, Callable[[], streaming.StreamingDetector]] = {
-    "ADWIN": streaming.ADWIN,
+    "ADWIN": streaming.ADWIN,  # river's compiled window when river is installed
+    "ADWIN-python": lambda: streaming.ADWIN(backend="python"),
     "PageHinkley": streaming.PageHinkley,
     "DDM": streaming.DDM,
     "EDDM": streaming.EDDM,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import sys
 from typing import Any
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from driftline.drift import streaming
+from driftline.drift.streaming import _river_core
 from driftline.drift.streaming.kswin import _critical_count, _ks_count
 from driftline.exceptions import DependencyMissingError, ValidationError
 
@@ -180,10 +182,16 @@ def test_adwin_width_counts_values_since_the_restart() -> None:
 
 # Inputs and parameters -----------------------------------------------------------------------
 
-REAL = [streaming.ADWIN, streaming.PageHinkley, streaming.CUSUM, lambda: streaming.KSWIN(seed=1)]
+REAL = {
+    "ADWIN": streaming.ADWIN,
+    "ADWIN-python": lambda: streaming.ADWIN(backend="python"),
+    "PageHinkley": streaming.PageHinkley,
+    "CUSUM": streaming.CUSUM,
+    "KSWIN": lambda: streaming.KSWIN(seed=1),
+}
 
 
-@pytest.mark.parametrize("factory", REAL, ids=["ADWIN", "PageHinkley", "CUSUM", "KSWIN"])
+@pytest.mark.parametrize("factory", REAL.values(), ids=REAL.keys())
 def test_numbers_of_any_type_give_the_same_detections(factory: Any) -> None:
     rng = np.random.default_rng(11)
     values = np.concatenate([rng.integers(0, 3, 600), rng.integers(4, 9, 600)])
@@ -223,6 +231,11 @@ def test_update_rejects_arrays_and_huge_numbers() -> None:
         streaming.ADWIN().update("abc")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="finite"):
         streaming.CUSUM().update(10**400)
+    for backend in ("auto", "python"):  # ADWIN hands ints to river's window unconverted
+        adwin = streaming.ADWIN(backend=backend).update(1)
+        with pytest.raises(ValidationError, match="finite"):
+            adwin.update(-(10**400))
+        assert adwin.width == 1  # the rejected value was not read
 
 
 def test_repr_and_params() -> None:
@@ -236,6 +249,7 @@ def test_repr_and_params() -> None:
 
 ALL = {
     "ADWIN": lambda: streaming.ADWIN(clock=4, delta=0.05),
+    "ADWIN-python": lambda: streaming.ADWIN(clock=4, delta=0.05, backend="python"),
     "PageHinkley": lambda: streaming.PageHinkley(threshold=10.0, min_instances=5),
     "CUSUM": lambda: streaming.CUSUM(warm_start=5),
     "KSWIN": lambda: streaming.KSWIN(window_size=20, stat_size=8, alpha=0.05, seed=0),
@@ -272,7 +286,62 @@ def test_update_many_equals_update_on_any_stream(
 
 
 def test_adwin_river_backend_names_the_missing_dependency(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "river.drift", None)  # as if river were not installed
+    for module in _river_core._MODULES:  # as if river were not installed
+        monkeypatch.setitem(sys.modules, module, None)
     with pytest.raises(DependencyMissingError, match=r'pip install "driftline\[river\]"'):
         streaming.ADWIN(backend="river").update(1.0)
-    assert streaming.ADWIN().update(1.0).width == 1  # the default backend needs nothing
+    adwin = streaming.ADWIN()  # the default backend falls back to ours, which needs nothing
+    assert adwin.update(1.0).width == 1
+    assert adwin.active_backend == "python"
+
+
+def _one_at_a_time_histogram(values: list[float], max_buckets: int) -> list[list[float]]:
+    """ADWIN's exponential histogram built the textbook way: insert one value, then merge."""
+    levels: list[list[float]] = [[]]
+    for x in values:
+        levels[0].append(x)
+        i = 0
+        while len(levels[i]) > max_buckets:
+            oldest, second = levels[i].pop(0), levels[i].pop(0)
+            if i + 1 == len(levels):
+                levels.append([])
+            levels[i + 1].append(oldest + second)
+            i += 1
+    return levels
+
+
+@pytest.mark.parametrize(("clock", "max_buckets"), [(32, 5), (7, 2), (1, 1), (100, 3)])
+def test_adwin_batched_histogram_equals_one_value_at_a_time(clock: int, max_buckets: int) -> None:
+    # Our ADWIN folds `clock` values into the histogram at once; merging the oldest pairs
+    # of each level in order gives the same buckets, float for float, as one at a time.
+    values = np.random.default_rng(clock).normal(0, 1, 3000).tolist()
+    adwin = streaming.ADWIN(
+        clock=clock, max_buckets=max_buckets, grace_period=10**9, backend="python"
+    )  # a grace period longer than the stream: no detection restarts the window
+    checked = 0
+    for n, x in enumerate(values, start=1):
+        adwin.update(x)
+        if n % clock == 0:
+            expected = _one_at_a_time_histogram(values[:n], max_buckets)
+            assert _trimmed(adwin._levels) == _trimmed(expected)
+            checked += 1
+    assert checked == len(values) // clock
+    assert adwin.width == len(values)
+
+
+def _trimmed(levels: list[list[float]]) -> list[list[float]]:
+    while levels and not levels[-1]:
+        levels = levels[:-1]
+    return levels
+
+
+@pytest.mark.parametrize("backend", ["auto", "python"])
+def test_adwin_pickled_mid_stream_continues_alike(backend: str) -> None:
+    rng = np.random.default_rng(12)
+    values = np.concatenate([rng.normal(0, 1, 1500), rng.normal(2, 1, 1500)] * 2)
+    expected = streaming.ADWIN(backend=backend).update_many(values).tolist()
+    adwin = streaming.ADWIN(backend=backend)
+    head = adwin.update_many(values[:2000]).tolist()
+    copy = pickle.loads(pickle.dumps(adwin))
+    assert copy.width == adwin.width > 0
+    assert head + [2000 + h for h in copy.update_many(values[2000:]).tolist()] == expected

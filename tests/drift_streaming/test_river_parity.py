@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -51,25 +52,37 @@ def _detections(detector: Any, values: list[Any]) -> list[int]:
     return hits
 
 
+def _outlier_stream(seed: int) -> list[float]:
+    """Heavy-tailed values (Student t, 2 degrees of freedom) whose level steps every 1500."""
+    rng = np.random.default_rng(seed)
+    levels = np.repeat(rng.uniform(-3, 3, 4), 1500)
+    return (levels + rng.standard_t(2, len(levels))).tolist()
+
+
+ADWIN_SETTINGS: dict[str, tuple[dict[str, Any], Callable[[int], list[Any]]]] = {
+    "defaults": ({}, _real_stream),
+    "gradual": ({}, _gradual_stream),
+    "errors": ({}, _error_stream),
+    "outliers": ({}, _outlier_stream),
+    "delta-clock": ({"delta": 0.05, "clock": 4}, _real_stream),
+    "clock-1": ({"clock": 1, "delta": 0.0001}, _real_stream),
+    "grace-clock": ({"delta": 0.05, "clock": 4, "grace_period": 30}, _gradual_stream),
+    "buckets-min-length": (
+        {"max_buckets": 2, "min_window_length": 40, "grace_period": 100},
+        _outlier_stream,
+    ),
+}
+
 PAIRS: dict[str, tuple[Callable[[], Any], Callable[[], Any], Callable[[int], list[Any]]]] = {
-    "ADWIN": (river_drift.ADWIN, streaming.ADWIN, _real_stream),
-    "ADWIN-gradual": (river_drift.ADWIN, streaming.ADWIN, _gradual_stream),
-    "ADWIN-delta-clock": (
-        lambda: river_drift.ADWIN(delta=0.05, clock=4),
-        lambda: streaming.ADWIN(delta=0.05, clock=4),
-        _real_stream,
-    ),
-    "ADWIN-errors": (river_drift.ADWIN, streaming.ADWIN, _error_stream),
-    "ADWIN-river-backend": (
-        river_drift.ADWIN,
-        lambda: streaming.ADWIN(backend="river"),
-        _real_stream,
-    ),
-    "ADWIN-river-backend-delta-clock": (
-        lambda: river_drift.ADWIN(delta=0.05, clock=4, grace_period=30),
-        lambda: streaming.ADWIN(delta=0.05, clock=4, grace_period=30, backend="river"),
-        _gradual_stream,
-    ),
+    f"ADWIN-{backend}-{name}": (
+        functools.partial(river_drift.ADWIN, **params),
+        functools.partial(streaming.ADWIN, **params, backend=backend),
+        stream,
+    )
+    for name, (params, stream) in ADWIN_SETTINGS.items()
+    for backend in ("python", "river")
+}
+PAIRS |= {
     "PageHinkley": (river_drift.PageHinkley, streaming.PageHinkley, _real_stream),
     "PageHinkley-up-no-fading": (
         lambda: river_drift.PageHinkley(mode="up", alpha=1.0, threshold=20.0),
@@ -126,7 +139,7 @@ def test_same_warnings_as_river_ddm(seed: int) -> None:
 @pytest.mark.parametrize("seed", [0, 1])
 def test_adwin_backends_agree_value_by_value(seed: int) -> None:
     values = _real_stream(seed) + _gradual_stream(seed)
-    python, river = streaming.ADWIN(), streaming.ADWIN(backend="river")
+    python, river = streaming.ADWIN(backend="python"), streaming.ADWIN(backend="river")
     widths = []
     for x in values:
         a, b = python.update(x), river.update(x)
@@ -138,7 +151,7 @@ def test_adwin_backends_agree_value_by_value(seed: int) -> None:
     split = streaming.ADWIN(backend="river")
     first = split.update_many(values[:2500]).tolist()
     rest = [2500 + i for i in split.update_many(values[2500:]).tolist()]
-    assert first + rest == streaming.ADWIN().update_many(values).tolist()
+    assert first + rest == streaming.ADWIN(backend="python").update_many(values).tolist()
     assert split.width == python.width
 
 

@@ -25,8 +25,9 @@ detector                  reads             warning zone  river counterpart
 ========================  ================  ============  =========================
 
 All are implemented here (river is not a dependency); each class documents where and why it
-departs from river's definition. :class:`ADWIN` can also hand its values to river's compiled
-``river.drift.ADWIN`` (``ADWIN(backend="river")``, same detections, faster per value).
+departs from river's definition. When river is installed, :class:`ADWIN` hands its values to
+the compiled window inside ``river.drift.ADWIN`` (same detections, faster per value than both
+our Python version and river's own class); ``ADWIN(backend="python")`` keeps ours.
 
 :class:`RealTimeDriftDetector` works on whole records instead: it compares a sliding window
 with a reference using the batch engine (:func:`driftline.drift.compare`) every few records.

@@ -9,17 +9,17 @@ from typing import Any, Self
 
 import numpy as np
 
-from driftline._optional import require
 from driftline.drift.streaming._base import (
     StreamingDetector,
     check_float,
     check_int,
     param_error,
 )
+from driftline.drift.streaming._river_core import adwin_window_type
 
 __all__ = ["ADWIN"]
 
-BACKENDS = ("python", "river")
+BACKENDS = ("auto", "python", "river")
 
 
 class ADWIN(StreamingDetector):
@@ -39,28 +39,32 @@ class ADWIN(StreamingDetector):
     ($\ell$ = ``min_window_length``, $\sigma^2_W$ the variance of the window), once the window
     holds more than ``grace_period`` values. It has no warning zone.
 
-    The definition and the defaults are river's ``drift.ADWIN`` (whose core is compiled
-    Rust), and a test checks that both report drift at the same positions. As in river, the
-    detector restarts empty after a detection rather than keeping $W_1$, so one change gives
-    one detection. This implementation is ours, in Python: values are buffered and folded
-    into the histogram ``clock`` at a time (the histogram after $t$ values does not depend on
-    how they were grouped), and the scan stops at the first cut that reports drift.
+    The definition and the defaults are river's ``drift.ADWIN``, and tests check that every
+    backend reports drift at the same positions as river. As in river, the detector restarts
+    empty after a detection rather than keeping $W_1$, so one change gives one detection.
 
-    Speed, and the ``backend`` choice. Per value, the Python backend takes about 3.5x
-    river's time (0.6 against 0.16 microseconds on a quiet 2-core machine,
-    ``benchmarks/streaming_vs_river.py``, 200,000 values, medians). Profiling shows why no
-    pure-Python rewrite closes that gap: an ``update`` call that does nothing already costs
-    about 0.13 microseconds, and every ``clock`` values the fold (about 8 microseconds) and
-    the scan over the 40 to 90 bucket boundaries (about 10) add some 0.5 microseconds per
-    value. A numpy scan computing the same numbers is slower at these sizes (24 against 11
-    microseconds over 53 buckets: a dozen numpy calls of about a microsecond each), and
-    checking fewer cuts, or summing in another order, could change detections. So
-    ``backend="python"`` stays the default (no dependency), and ``backend="river"`` hands
-    every value to river's public ``river.drift.ADWIN`` with the same parameters, so the
-    detections are river's (tests check both backends against river), after our own input
-    check: it takes about 1.6x river's time per ``update`` and 2.3x less than the Python
-    backend (``update_many``: 2.6 to 4.4 million values/s against 0.9 to 1.6). It needs
-    river (``pip install "driftline[river]"``).
+    Backends. ``river.drift.ADWIN`` is a small Python class around a compiled window object
+    (Rust in current river, Cython in older releases) whose ``update(x)`` says whether ``x``
+    completed a drift. With ``backend="auto"`` (the default) or ``"river"``, each value goes
+    to that compiled object directly, after our input check and without river's Python
+    layer: per ``update`` this takes a little less time than ``river.drift.ADWIN`` itself
+    (133 against 142 nanoseconds a value, medians of CPU time,
+    ``benchmarks/streaming_vs_river.py``), and ``update_many`` reads about 15 million
+    values/s. ``"auto"`` falls back to our own implementation when river is not installed;
+    ``"river"`` then raises an error naming the extra to install
+    (``pip install "driftline[river]"``); ``"python"`` always uses ours.
+
+    Ours is plain Python. It buffers values and folds them into the histogram ``clock`` at a
+    time (merging the oldest pairs of each level in order gives the same buckets, float for
+    float, as inserting one value at a time; a test checks it), and the scan stops at the
+    first cut that reports drift. Per value it takes about 3.5x river's time (500 against
+    140 nanoseconds), and profiling shows why no pure-Python rewrite reaches river: a loop of
+    ``update`` calls that only check and buffer the value already costs about 100
+    nanoseconds a value, and every ``clock`` values the fold (about 5 microseconds) and the
+    scan over the 40 to 60 bucket boundaries of a window of thousands of values (about 8)
+    add some 400 nanoseconds a value. A numpy scan computing the same numbers is slower at
+    these sizes (a dozen numpy calls of about a microsecond each), and checking fewer cuts,
+    or summing in another order, could change detections.
 
     Parameters
     ----------
@@ -76,7 +80,8 @@ class ADWIN(StreamingDetector):
     grace_period
         Values to read after a (re)start before drift can be reported.
     backend
-        ``"python"`` (this implementation) or ``"river"`` (delegate to ``river.drift.ADWIN``).
+        ``"auto"`` (river's compiled window if river is installed, else ours), ``"river"``
+        or ``"python"``; :attr:`active_backend` says which one is in use.
 
     Examples
     --------
@@ -93,6 +98,9 @@ class ADWIN(StreamingDetector):
     [1055]
     """
 
+    # river's compiled window when values go there, else None; None until the first use
+    _window: Any = None
+
     def __init__(
         self,
         *,
@@ -101,7 +109,7 @@ class ADWIN(StreamingDetector):
         max_buckets: int = 5,
         min_window_length: int = 5,
         grace_period: int = 10,
-        backend: str = "python",
+        backend: str = "auto",
     ) -> None:
         self.delta = delta
         self.clock = clock
@@ -118,49 +126,67 @@ class ADWIN(StreamingDetector):
         self._grace = check_int(self, "grace_period", 0)
         if self.backend not in BACKENDS:
             raise param_error(self, "backend", self.backend, f"one of {BACKENDS}")
-        self._river_cls: Any = None
-        if self.backend == "river":
-            module = require("river.drift", "river", purpose='ADWIN(backend="river")')
-            self._river_cls = module.ADWIN
+        self._window_type: Any = None
+        if self.backend != "python":
+            self._window_type = adwin_window_type(required=self.backend == "river")
 
     def _clear(self) -> None:
-        self._pending: list[float] = []
-        self._n = 0  # values folded into the histogram
-        self._total = 0.0
-        self._sq_dev = 0.0  # sum of squared deviations from the mean
-        self._levels: list[list[float]] = [[]]  # bucket totals by size 2**i, oldest first
-        self._river: Any = None
-        if self._river_cls is not None:
-            self._river = self._river_cls(
+        self._window = None
+        if self._window_type is not None:
+            self._window = self._window_type(
                 delta=self._delta,
                 clock=self._clock,
                 max_buckets=self._max,
                 min_window_length=self._min_len,
                 grace_period=self._grace,
             )
+            return
+        self._pending: list[float] = []
+        self._n = 0  # values folded into the histogram
+        self._total = 0.0
+        self._sq_dev = 0.0  # sum of squared deviations from the mean
+        self._levels: list[list[float]] = [[]]  # bucket totals by size 2**i, oldest first
 
     @property
     def width(self) -> int:
         """Values in the window: read since the last (re)start."""
-        if not self._ready or self._drift_detected:
+        if not self._ready:
             return 0
-        if self._river is not None:
-            return int(self._river.width)
+        if self._window is not None:
+            return int(self._window.get_width())
         return self._n + len(self._pending)
+
+    @property
+    def active_backend(self) -> str:
+        """``"river"`` or ``"python"``: where values go (what ``backend="auto"`` chose)."""
+        if not self._ready:
+            self.reset()
+        return "python" if self._window_type is None else "river"
 
     def update(self, x: float) -> Self:
         """Read one value; return the detector."""
-        if x.__class__ is not float:
+        if x.__class__ is float:
+            if x - x != 0.0:
+                raise self._bad_value(x)
+        elif x.__class__ is not int:
             x = self._to_float(x)
-        elif x - x != 0.0:
-            raise self._bad_value(x)
-        if not self._ready:
-            self.reset()
-        river = self._river
-        if river is not None:
-            river.update(x)
-            self._drift_detected = river.drift_detected
+        # ints (0/1 errors are a common input) pass as they are: river's window converts
+        # them as float() does, and the Python path below converts them itself
+        window = self._window
+        if window is not None:
+            try:
+                if window.update(x):
+                    self._clear()
+                    self._drift_detected = True
+                else:
+                    self._drift_detected = False
+            except OverflowError:  # an int too large for a float; nothing was read
+                raise self._bad_value(x) from None
             return self
+        if not self._ready:  # _window is None until the first use (a class default)
+            return self.reset().update(x)
+        if x.__class__ is int:
+            x = self._to_float(x)
         pending = self._pending
         pending.append(x)
         if len(pending) < self._clock:
@@ -175,8 +201,14 @@ class ADWIN(StreamingDetector):
         return self
 
     def _run_chunk(self, xs: np.ndarray) -> int:
-        if self._river is not None:
-            return self._run_river(xs)
+        if self._window is not None:
+            # the position of the first value whose update() returns True, looped in C
+            found = map(self._window.update, xs.tolist())
+            hit: int = next(itertools.compress(itertools.count(), found), -1)
+            if hit >= 0:
+                self._clear()
+            self._drift_detected = hit >= 0
+            return hit
         # update() without the per-value call: fill the buffer a clock's worth at a time.
         values = xs.tolist()
         i = 0
@@ -195,24 +227,12 @@ class ADWIN(StreamingDetector):
                 return i - 1
         return -1
 
-    def _run_river(self, xs: np.ndarray) -> int:
-        river = self._river
-        update = river.update
-        for i, x in enumerate(xs.tolist()):
-            update(x)
-            if river.drift_detected:
-                self._drift_detected = True
-                return i
-        self._drift_detected = bool(river.drift_detected)
-        return -1
-
     def _fold(self, values: list[float]) -> None:
         """Add ``values`` to the moments and to the histogram."""
         k = len(values)
         s = sum(values)
         mean = s / k
-        dev = list(map(operator.sub, values, itertools.repeat(mean, k)))
-        sq_dev = sum(map(operator.mul, dev, dev))
+        sq_dev = sum([(x - mean) * (x - mean) for x in values])
         if self._n:
             # Chan et al.'s update of the sum of squared deviations for a merged sample.
             gap = self._total / self._n - mean
