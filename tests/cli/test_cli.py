@@ -21,7 +21,9 @@ def _walk(command: Any, path: str = "driftline") -> Iterator[tuple[str, Any]]:
 def test_every_command_and_option_has_help() -> None:
     missing = []
     paths = [path for path, _ in _walk(build_command())]
-    assert {"driftline init", "driftline status", "driftline audit verify"} <= set(paths)
+    assert {"driftline init", "driftline status", "driftline audit verify", "driftline run"} <= set(
+        paths
+    )
     for path, command in _walk(build_command()):
         if not (command.help or "").strip():
             missing.append(path)

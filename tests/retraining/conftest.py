@@ -32,7 +32,13 @@ def served(workspace: Workspace, datasets: Path) -> tuple[Workspace, pd.DataFram
     return workspace, frame
 
 
-def replay(ws: Workspace, rows: pd.DataFrame, *, labelled: bool = True) -> None:
+def replay(
+    ws: Workspace,
+    rows: pd.DataFrame,
+    *,
+    labelled: bool = True,
+    every: timedelta = timedelta(minutes=30),
+) -> None:
     model = ws.registry.load("models:/elec@champion")
     predictions = model.predict(rows[FEATURES])
     logged, labels = [], []
@@ -40,7 +46,7 @@ def replay(ws: Workspace, rows: pd.DataFrame, *, labelled: bool = True) -> None:
         zip(rows[FEATURES].to_dict("records"), predictions, rows["class"], strict=True)
     ):
         pid = f"01a21c40-0000-7000-8000-{i:012d}"
-        at = START + timedelta(minutes=30 * i)
+        at = START + every * i
         logged.append(
             {
                 "model": "elec",
@@ -61,7 +67,9 @@ def replay(ws: Workspace, rows: pd.DataFrame, *, labelled: bool = True) -> None:
 
 @pytest.fixture
 def traffic() -> Any:
-    """``traffic(ws, rows, labelled=True)``: log predictions (and labels) for ``rows``."""
+    """``traffic(ws, rows, labelled=True, every=30 min)``: log predictions (and labels) for
+    ``rows``, one every ``every`` (the log keeps a file per hour, so a short ``every`` is
+    faster)."""
     return replay
 
 

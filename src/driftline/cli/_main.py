@@ -21,6 +21,7 @@ from driftline.cli import (
     monitor,
     quality,
     retrain,
+    run,
     serve,
     train,
     workspace,
@@ -44,6 +45,7 @@ explain.register(app)
 retrain.register(app)
 gateway.register(app)
 serve.register(app)
+run.register(app)
 alerts.register(app)
 monitor.register(app)
 

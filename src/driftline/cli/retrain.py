@@ -43,21 +43,15 @@ def check(
 ) -> None:
     """Evaluate the triggers for the pipeline's model; retrain, compare and promote if allowed."""
     from driftline.monitoring import parse_duration
-    from driftline.retraining import Arbiter, CanaryPromoter, RetrainController, RetrainPolicy
-    from driftline.training._config import load_config
+    from driftline.retraining import (
+        Arbiter,
+        CanaryPromoter,
+        RetrainController,
+        policy_from_config,
+    )
 
-    pipeline = load_config(config)
-    train_fn = pipeline.train_function(config.resolve().parent)
+    policy = policy_from_config(config)
     with open_workspace(ctx) as ws:
-        policy = RetrainPolicy(
-            model=pipeline.name,
-            target=pipeline.target,
-            train_fn=train_fn,
-            task=pipeline.task,
-            params=pipeline.params,
-            metric=pipeline.evaluation.metric,
-            slices=tuple(pipeline.evaluation.slices),
-        )
         promoter = None
         if server:
             promoter = CanaryPromoter(ws, server, token=ws.settings.admin_token or "")

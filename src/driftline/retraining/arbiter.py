@@ -6,11 +6,19 @@ bakes, a cooldown since the last retrain, a budget per period, an idempotency ke
 reasons, window, data snapshot) so the same evidence never retrains twice, and single flight:
 a lease row in the metadata DB, so two controllers on two machines never retrain one model at
 once. Every decision, "not now, and why" included, is stored and audited.
+
+A controller that dies mid-retrain leaves its decision ``started`` and its lease held;
+:meth:`Arbiter.abandon_stale` (run at the start of every controller cycle) marks such a
+decision ``abandoned`` and frees the lease once its owner is provably gone: the owner is this
+arbiter (a restart), the lease expired, or the owner is ``host:pid`` (what the CLI uses) of a
+process that no longer runs on this host. A live controller's retrain is never touched.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -112,71 +120,110 @@ class Arbiter:
         challenger_version: int | None = None,
         details: dict[str, Any] | None = None,
     ) -> Decision:
-        """Record how an allowed retrain ended and release the model's lease."""
+        """Record how an allowed retrain ended and release the model's lease.
+
+        A decision another controller already marked ``abandoned`` (its owner looked dead)
+        may still be finished by its owner, so the record says what really happened."""
         if outcome not in _OUTCOMES:
             raise ValidationError(f"outcome {outcome!r} is not one of {', '.join(_OUTCOMES)}")
-        now = iso_utc(self.workspace.store.clock())
+        with self.workspace.store.write() as conn:
+            decision = self._get(conn, decision_id)
+            if decision.status != "started" and decision.outcome != "abandoned":
+                raise ConflictError(f"decision {decision_id} is {decision.status}, not started")
+            self._finish(conn, decision, outcome, challenger_version, details or {})
+            return self._get(conn, decision_id)
+
+    def progress(
+        self,
+        decision_id: str,
+        *,
+        stage: str,
+        challenger_version: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> Decision:
+        """Record how far a started retrain got (and renew its lease), so a restart after a
+        crash knows what was half done."""
+        now = self.workspace.store.clock()
         with self.workspace.store.write() as conn:
             decision = self._get(conn, decision_id)
             if decision.status != "started":
                 raise ConflictError(f"decision {decision_id} is {decision.status}, not started")
+            merged = {**decision.details, **(details or {}), "stage": stage}
             conn.execute(
                 update(retrain_decisions)
                 .where(retrain_decisions.c.id == decision_id)
                 .values(
-                    status="finished",
-                    outcome=outcome,
-                    challenger_version=challenger_version,
-                    updated_at=now,
-                    details=canonical_json({**decision.details, **(details or {})}).decode(),
+                    challenger_version=_first(challenger_version, decision.challenger_version),
+                    updated_at=iso_utc(now),
+                    details=canonical_json(merged).decode(),
                 )
             )
             conn.execute(
-                delete(retrain_leases).where(retrain_leases.c.model_name == decision.model)
+                update(retrain_leases)
+                .where(
+                    retrain_leases.c.model_name == decision.model,
+                    retrain_leases.c.owner == decision.details.get("owner"),
+                )
+                .values(expires_at=iso_utc(now + self.policy.lease_ttl))
             )
             self.workspace.audit.append(
                 conn,
-                action="retrain.finish",
+                action="retrain.progress",
                 subject=f"retrain/{decision_id}",
                 payload={
                     "model": decision.model,
-                    "outcome": outcome,
+                    "stage": stage,
                     "challenger_version": challenger_version,
                 },
             )
             return self._get(conn, decision_id)
 
     def abandon_stale(self, model: str) -> list[Decision]:
-        """After a restart: mark this owner's unfinished retrains (or any whose lease expired)
-        abandoned and free the lease, so the next cycle can start cleanly."""
+        """Mark retrains whose controller is gone ``abandoned`` and free their lease, so the
+        next cycle can start cleanly; returns the decisions it abandoned."""
         now = self.workspace.store.clock()
         with self.workspace.store.write() as conn:
+            self.workspace.store.lock(conn, f"retrain/{model}")
             lease = (
-                conn.execute(select(retrain_leases).where(retrain_leases.c.model_name == model))
+                conn.execute(
+                    select(retrain_leases)
+                    .where(retrain_leases.c.model_name == model)
+                    .with_for_update()
+                )
                 .mappings()
                 .first()
             )
-            live_other = (
-                lease is not None
-                and lease["owner"] != self.owner
-                and lease["expires_at"] > iso_utc(now)
-            )
-            if live_other:
-                return []
-            started = (
+            live = lease["owner"] if lease is not None and self._live(lease, now) else None
+            rows = (
                 conn.execute(
-                    select(retrain_decisions.c.id).where(
+                    select(retrain_decisions)
+                    .where(
                         retrain_decisions.c.model_name == model,
                         retrain_decisions.c.status == "started",
                     )
+                    .order_by(retrain_decisions.c.time, retrain_decisions.c.id)
                 )
-                .scalars()
+                .mappings()
                 .all()
             )
-        return [
-            self.finish(i, outcome="abandoned", details={"abandoned_by": self.owner})
-            for i in started
-        ]
+            started = [_decision(r) for r in rows]
+            stale = [d for d in started if d.details.get("owner") != live]
+            if lease is not None and live is None:
+                conn.execute(delete(retrain_leases).where(retrain_leases.c.model_name == model))
+                self.workspace.audit.append(
+                    conn,
+                    action="retrain.lease_free",
+                    subject=f"retrain-lease/{model}",
+                    payload={
+                        "model": model,
+                        "owner": lease["owner"],
+                        "expires_at": lease["expires_at"],
+                        "freed_by": self.owner,
+                    },
+                )
+            for decision in stale:
+                self._finish(conn, decision, "abandoned", None, {"abandoned_by": self.owner})
+            return [self._get(conn, d.id) for d in stale]
 
     def reset_breaker(self, model: str, *, reason: str) -> Decision:
         """A person re-enables automatic retraining after the breaker opened."""
@@ -290,6 +337,52 @@ class Arbiter:
             return True
         return False
 
+    def _live(self, lease: Any, now: datetime) -> bool:
+        """Whether ``lease`` belongs to another controller that may still be working."""
+        owner = lease["owner"]
+        return owner != self.owner and lease["expires_at"] > iso_utc(now) and not _gone(owner)
+
+    def _finish(
+        self,
+        conn: Connection,
+        decision: Decision,
+        outcome: str,
+        challenger_version: int | None,
+        details: dict[str, Any],
+    ) -> None:
+        challenger = _first(challenger_version, decision.challenger_version)
+        values: dict[str, Any] = {
+            "status": "finished",
+            "outcome": outcome,
+            "challenger_version": challenger,
+            "updated_at": iso_utc(self.workspace.store.clock()),
+            "details": canonical_json({**decision.details, **details}).decode(),
+        }
+        if outcome == "abandoned":
+            # The evidence was never answered: a later cycle may retrain on it again.
+            values["idempotency_key"] = None
+        conn.execute(
+            update(retrain_decisions).where(retrain_decisions.c.id == decision.id).values(**values)
+        )
+        # Only the decision's own lease: after an expiry another controller may hold it.
+        conn.execute(
+            delete(retrain_leases).where(
+                retrain_leases.c.model_name == decision.model,
+                retrain_leases.c.owner == decision.details.get("owner"),
+            )
+        )
+        self.workspace.audit.append(
+            conn,
+            action="retrain.finish",
+            subject=f"retrain/{decision.id}",
+            payload={
+                "model": decision.model,
+                "outcome": outcome,
+                "challenger_version": challenger,
+                "details": details,
+            },
+        )
+
     @staticmethod
     def _lease_holder(conn: Connection, model: str) -> str:
         lease = (
@@ -351,6 +444,24 @@ def _idempotency_key(model: str, fired: Sequence[TriggerResult], window: str, sn
     reasons = sorted(t.trigger for t in fired)
     text = canonical_json({"model": model, "reasons": reasons, "window": window, "data": snapshot})
     return hashlib.sha256(text).hexdigest()
+
+
+def _first(*versions: int | None) -> int | None:
+    return next((v for v in versions if v is not None), None)
+
+
+def _gone(owner: str) -> bool:
+    """Whether ``owner`` is ``host:pid`` of a process that no longer runs on this host."""
+    host, _, pid = owner.rpartition(":")
+    if os.name != "posix" or host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists but belongs to someone else
+        return False
+    return False
 
 
 def _decision(row: Any) -> Decision:

@@ -1,7 +1,9 @@
 """The controller: one cycle of "should this model retrain, and if so, retrain it safely".
 
 ``check_once`` gathers the evidence (drift events of the model, performance of the labelled
-recent traffic against the champion's registered metrics, label volume, a manual request),
+recent traffic against the champion's registered metrics, label volume, a manual request:
+``manual_reason`` or the model's pending ``POST /v1/retrain`` requests, which the cycle marks
+consumed by its decision),
 evaluates the policy's triggers, asks the arbiter, and for an allowed decision runs the
 executor and the promoter (canary or direct). Everything it decides is stored by the arbiter
 and linked in lineage by the executor; the cycle returns a JSON-ready account of it. It is
@@ -19,6 +21,7 @@ from sqlalchemy import select
 
 from driftline.retraining.arbiter import Arbiter
 from driftline.retraining.executor import RetrainExecutor, RetrainPolicy
+from driftline.retraining.requests import consume_requests, pending_requests
 from driftline.retraining.rollout import DirectPromoter, Promoter
 from driftline.retraining.triggers import (
     DriftTrigger,
@@ -74,6 +77,12 @@ class RetrainController:
     def check_once(self, *, manual_reason: str | None = None) -> CycleReport:
         """Run one cycle now (the workspace clock's now)."""
         model = self.policy.model
+        # A retrain left half done by a controller that died is abandoned, its lease freed.
+        self.arbiter.abandon_stale(model)
+        requests = pending_requests(self.workspace, model)
+        if requests:
+            asked = "; ".join(f"{r.reason} (by {r.requested_by})" for r in requests)
+            manual_reason = f"{manual_reason}; {asked}" if manual_reason else asked
         champion = self.workspace.registry.get(f"models:/{model}@champion")
         context, events = self._context(champion, manual_reason)
         results = [t.evaluate(context) for t in self.triggers]
@@ -84,13 +93,16 @@ class RetrainController:
         seen = [r.__dict__ for r in results]
         if not any(r.fired for r in results):
             return CycleReport(model, seen, champion_version=champion.version)
+        window = (events[-1].event_id if events else None) or context.now.isoformat()
         decision = self.arbiter.decide(
             model,
             results,
-            window_key=(events[-1].event_id if events else None) or context.now.isoformat(),
+            # Each request is its own evidence: the same request is never retrained twice.
+            window_key=f"requests:{','.join(r.id for r in requests)}" if requests else window,
             data_snapshot=f"{context.labelled_rows}",
             canary_active=self.promoter.canary_active(model),
         )
+        consume_requests(self.workspace, requests, decision)
         if not decision.allowed:
             return CycleReport(model, seen, decision.to_dict(), champion_version=champion.version)
         # The drift events behind the decision are the ones the firing triggers cite.

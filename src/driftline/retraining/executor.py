@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from driftline.exceptions import DriftlineError, ValidationError
+from driftline.exceptions import ValidationError
 from driftline.lineage import NodeKind, Relation
 
 if TYPE_CHECKING:
     from driftline.data import DatasetVersion
+    from driftline.registry import ModelVersion
     from driftline.retraining.arbiter import Arbiter, Decision
     from driftline.training import Comparison
     from driftline.workspace import Workspace
@@ -94,37 +95,19 @@ class RetrainExecutor:
         self.feedback_dir = feedback_dir or workspace.home / "feedback"
 
     def execute(self, decision: Decision, *, drift_events: tuple[str, ...] = ()) -> RetrainOutcome:
-        """Prepare, gate, train and compare; a failure finishes the decision as failed."""
-        ws, policy = self.workspace, self.policy
-        self._record_decision(decision, drift_events)
-        champion = ws.registry.get(f"models:/{policy.model}@champion")
+        """Prepare, gate, train and compare. Whatever goes wrong (a training function that
+        raises, a challenger that cannot load or predict, a store error) finishes the decision
+        as failed with the reason; the champion is never touched here."""
+        champion: ModelVersion | None = None
         try:
-            train, holdout = self._prepare(decision, champion.dataset_version_id)
-            gate = self._quality_gate(train, champion.dataset_version_id)
-            if gate is not None:
-                return self._fail(decision, gate, champion.version)
-            run = ws.train(
-                policy.train_fn,
-                data=train,
-                name=policy.model,
-                target=policy.target,
-                params=policy.params,
-                task=policy.task,
-                holdout=0.0,
-            )
-            challenger = run.model_version
-            ws.lineage.add_edge(decision.id, run.run.id, Relation.TRIGGERED)
-            comparison = ws.training.compare(
-                policy.model,
-                challenger.version,
-                champion.version,
-                data=holdout,
-                metric=policy.metric,
-                slices=policy.slices,
-                min_improvement=policy.min_improvement,
-            )
-        except DriftlineError as exc:
-            return self._fail(decision, f"{type(exc).__name__}: {exc}", champion.version)
+            self._record_decision(decision, drift_events)
+            champion = self.workspace.registry.get(f"models:/{self.policy.model}@champion")
+            done = self._steps(decision, champion)
+        except Exception as exc:  # any failure ends this retrain, never the controller
+            return self._fail(decision, _describe(exc), champion.version if champion else None)
+        if isinstance(done, str):
+            return self._fail(decision, done, champion.version)
+        train, holdout, challenger, comparison = done
         outcome = RetrainOutcome(
             decision.id,
             "promote" if comparison.promote else "rejected",
@@ -135,7 +118,15 @@ class RetrainExecutor:
             train.ref,
             holdout.ref,
         )
-        if not comparison.promote:
+        if comparison.promote:
+            # From here the promoter owns it; a crash now leaves this stage for a restart.
+            self.arbiter.progress(
+                decision.id,
+                stage="promoting",
+                challenger_version=challenger.version,
+                details={"comparison": _brief(comparison)},
+            )
+        else:
             self.arbiter.finish(
                 decision.id,
                 outcome="rejected",
@@ -145,6 +136,38 @@ class RetrainExecutor:
         return outcome
 
     # -- steps -----------------------------------------------------------------------------
+    def _steps(
+        self, decision: Decision, champion: ModelVersion
+    ) -> str | tuple[DatasetVersion, DatasetVersion, ModelVersion, Comparison]:
+        """Steps 1-3; a string says why the data gate stopped the retrain."""
+        ws, policy = self.workspace, self.policy
+        train, holdout = self._prepare(decision, champion.dataset_version_id)
+        gate = self._quality_gate(train, champion.dataset_version_id)
+        if gate is not None:
+            return gate
+        run = ws.train(
+            policy.train_fn,
+            data=train,
+            name=policy.model,
+            target=policy.target,
+            params=policy.params,
+            task=policy.task,
+            holdout=0.0,
+        )
+        challenger = run.model_version
+        ws.lineage.add_edge(decision.id, run.run.id, Relation.TRIGGERED)
+        self.arbiter.progress(decision.id, stage="comparing", challenger_version=challenger.version)
+        comparison = ws.training.compare(
+            policy.model,
+            challenger.version,
+            champion.version,
+            data=holdout,
+            metric=policy.metric,
+            slices=policy.slices,
+            min_improvement=policy.min_improvement,
+        )
+        return train, holdout, challenger, comparison
+
     def _prepare(
         self, decision: Decision, original_id: str | None
     ) -> tuple[DatasetVersion, DatasetVersion]:
@@ -217,6 +240,10 @@ class RetrainExecutor:
     def _fail(self, decision: Decision, reason: str, champion: int | None) -> RetrainOutcome:
         self.arbiter.finish(decision.id, outcome="failed", details={"error": reason})
         return RetrainOutcome(decision.id, "failed", reason, champion)
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _brief(comparison: Comparison) -> dict[str, Any]:

@@ -5,10 +5,16 @@ the server routes a growing share of traffic to the challenger, judges it agains
 real requests and rolls it back by itself when it breaks one. The promoter polls the
 server's ``/v1/models/{name}`` until the canary is promoted (then moves the ``champion``
 alias, which every server hot-swaps to) or rolled back (the champion never stopped serving).
+
+Neither promoter lets a fault escape as an exception: a challenger that cannot load, or a
+server that refuses the canary or goes away in the middle of it, ends as a ``failed`` rollout
+with the reason, and the ``champion`` alias stays where it was. Routing lives in the server's
+memory, so a server that died and comes back serves the champion again.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,12 +29,14 @@ if TYPE_CHECKING:
 
 __all__ = ["CanaryPromoter", "DirectPromoter", "Promoter", "Rollout"]
 
+_log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Rollout:
     """How a promotion ended."""
 
-    outcome: str  # "promoted" or "rolled_back"
+    outcome: str  # "promoted", "rolled_back" (the challenger broke its SLO) or "failed"
     reason: str
     history: tuple[dict[str, Any], ...] = ()
 
@@ -51,7 +59,15 @@ class DirectPromoter:
         return False
 
     def promote(self, model: str, champion: int, challenger: int, *, reason: str) -> Rollout:
-        """Move the alias, with the reason in its history."""
+        """Move the alias, with the reason in its history, if the challenger loads."""
+        try:
+            self.workspace.registry.load(f"{model}/{challenger}")
+        except Exception as exc:  # whatever its flavor raises: it must not become champion
+            return Rollout(
+                "failed",
+                f"v{challenger} cannot load ({type(exc).__name__}: {exc}); "
+                f"the champion stays v{champion}",
+            )
         self.workspace.registry.promote(model, challenger, reason=reason)
         return Rollout("promoted", f"champion moved from v{champion} to v{challenger}")
 
@@ -99,8 +115,34 @@ class CanaryPromoter:
             "bake_time_s": self.bake_time_s,
             "slo": self.slo,
         }
-        self._call("PUT", f"/v1/admin/models/{model}/routing", json=spec)
         history: list[dict[str, Any]] = []
+        try:
+            self._call("PUT", f"/v1/admin/models/{model}/routing", json=spec)
+            verdict = self._watch(model, history)
+        except UnavailableError as exc:
+            # The server refused the challenger or went away: end the canary if it is still
+            # there; if it is not, its routing died with it.
+            self._default_routing(model)
+            return Rollout(
+                "failed",
+                f"canary of v{challenger} stopped: {exc}; the champion stays v{champion}",
+                tuple(history),
+            )
+        if verdict is None:
+            return Rollout(
+                "rolled_back", f"no verdict within {self.timeout_s:.0f} s", tuple(history)
+            )
+        if verdict["state"] == "promoted":
+            self.workspace.registry.promote(
+                model, challenger, reason=f"{reason}; canary: {verdict.get('reason')}"
+            )
+        # Every server follows the alias; resetting this one's routing is housekeeping.
+        self._default_routing(model)
+        return Rollout(verdict["state"], str(verdict.get("reason") or ""), tuple(history))
+
+    def _watch(self, model: str, history: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Poll until the canary is promoted or rolled back; ``None`` (after rolling it back)
+        when it takes longer than ``timeout_s``."""
         waited = 0.0
         while waited <= self.timeout_s:
             state = self._status(model).get("canary") or {}
@@ -110,15 +152,8 @@ class CanaryPromoter:
                 or history[-1].get("percent") != state.get("percent")
             ):
                 history.append(state)
-            if state.get("state") == "promoted":
-                self.workspace.registry.promote(
-                    model, challenger, reason=f"{reason}; canary: {state['reason']}"
-                )
-                self._call("PUT", f"/v1/admin/models/{model}/routing", json={"policy": "default"})
-                return Rollout("promoted", state["reason"], tuple(history))
-            if state.get("state") == "rolled_back":
-                self._call("PUT", f"/v1/admin/models/{model}/routing", json={"policy": "default"})
-                return Rollout("rolled_back", state["reason"], tuple(history))
+            if state.get("state") in ("promoted", "rolled_back"):
+                return dict(state)
             self.sleep(self.poll_s)
             waited += self.poll_s
         self._call(
@@ -126,19 +161,39 @@ class CanaryPromoter:
             f"/v1/admin/models/{model}/canary/rollback",
             json={"reason": "canary did not finish in time"},
         )
-        return Rollout("rolled_back", f"no verdict within {self.timeout_s:.0f} s", tuple(history))
+        self._default_routing(model)
+        return None
+
+    def _default_routing(self, model: str) -> None:
+        try:
+            self._call("PUT", f"/v1/admin/models/{model}/routing", json={"policy": "default"})
+        except UnavailableError as exc:
+            _log.warning("could not reset the routing of %s: %s", model, exc)
+
+    @property
+    def _url(self) -> str:
+        return str(self.client.base_url).rstrip("/")
 
     def _status(self, model: str) -> dict[str, Any]:
-        return dict(self._call("GET", f"/v1/models/{model}").json())
+        response = self._call("GET", f"/v1/models/{model}")
+        try:
+            return dict(response.json())
+        except ValueError as exc:  # not JSON: a proxy's error page, or not our server
+            raise UnavailableError(
+                f"model server {self._url} answered GET /v1/models/{model} with non-JSON: "
+                f"{response.text[:200]}"
+            ) from exc
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self.client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise UnavailableError(f"model server unreachable for {method} {path}: {exc}") from exc
+            raise UnavailableError(
+                f"model server {self._url} unreachable for {method} {path}: {exc}"
+            ) from exc
         if response.status_code >= 400:
             raise UnavailableError(
-                f"model server refused {method} {path}: {response.status_code} "
-                f"{response.text[:200]}"
+                f"model server {self._url} refused {method} {path}: "
+                f"{response.status_code} {response.text[:200]}"
             )
         return response

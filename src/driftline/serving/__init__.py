@@ -7,6 +7,7 @@ health, Prometheus ``/metrics``, and admin endpoints for reloads and routing cha
 """
 
 from driftline.serving._app import create_app
+from driftline.serving._background import BackgroundServer
 from driftline.serving._deployments import DeploymentRecorder
 from driftline.serving._launch import serve
 from driftline.serving._metrics import ServingMetrics
@@ -33,6 +34,7 @@ from driftline.serving.routing import (
 
 __all__ = [
     "ABSplit",
+    "BackgroundServer",
     "BatchingOptions",
     "Canary",
     "CanaryRollout",

@@ -18,6 +18,7 @@ from driftline.serving._api_mlflow import mount_mlflow
 from driftline.serving._api_native import mount_native
 from driftline.serving._api_oip import mount_oip
 from driftline.serving._api_ops import mount_ops
+from driftline.serving._api_retrain import mount_retrain
 from driftline.serving._deployments import DeploymentRecorder
 from driftline.serving._metrics import ServingMetrics
 from driftline.serving._options import ServingOptions
@@ -91,6 +92,9 @@ def create_app(
     mount_mlflow(app, server)
     mount_oip(app, server)
     mount_ops(app, server, admin_token=ws.settings.admin_token)
+    mount_retrain(
+        app, ws, admin_token=ws.settings.admin_token, max_body_bytes=options.max_body_bytes
+    )
     return app
 
 

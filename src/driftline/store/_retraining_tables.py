@@ -1,4 +1,5 @@
-"""Retraining: every decision (including "not now, and why") and the single-flight leases."""
+"""Retraining: every decision (including "not now, and why"), the single-flight leases, and
+retrain requests from people and orchestrators (``POST /v1/retrain``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text
 
 from driftline.store._tables import metadata
 
-__all__ = ["retrain_decisions", "retrain_leases"]
+__all__ = ["retrain_decisions", "retrain_leases", "retrain_requests"]
 
 retrain_decisions = Table(
     "retrain_decisions",
@@ -35,4 +36,19 @@ retrain_leases = Table(
     Column("owner", String(200), nullable=False),
     Column("acquired_at", String(40), nullable=False),
     Column("expires_at", String(40), nullable=False),
+)
+
+# A request is pending until a controller of its model turned it into a decision (allowed or
+# refused); then it is consumed and names that decision.
+retrain_requests = Table(
+    "retrain_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("model_name", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_by", String(200), nullable=False),
+    Column("requested_at", String(40), nullable=False),
+    Column("consumed_at", String(40), nullable=True),
+    Column("decision_id", String(36), nullable=True),
+    Index("ix_retrain_requests_model_consumed", "model_name", "consumed_at"),
 )

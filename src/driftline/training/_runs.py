@@ -128,9 +128,13 @@ class Trainer:
                 f"{run.id}: {type(exc).__name__}: {exc}"
             ) from exc
         metrics = {**(evaluation.overall if evaluation else {}), **user_metrics}
-        return self._complete(
-            run, saved, metrics, evaluation, train_part, target, version, description
-        )
+        try:
+            return self._complete(
+                run, saved, metrics, evaluation, train_part, target, version, description
+            )
+        except BaseException as exc:  # e.g. the model cannot load back for its smoke test
+            self._fail(run, exc)  # the run ends failed instead of staying "running"
+            raise
 
     def compare(
         self,

@@ -310,5 +310,8 @@ def join_feedback(
             f"predictions frame already has columns {clash}; drop them before joining"
         )
     joined = predictions.merge(latest, on="prediction_id", how=how, validate="many_to_one")
+    if joined.empty:  # an empty log reads back untyped: no times to subtract
+        joined["label_delay_s"] = pd.Series(dtype="float64")
+        return joined
     joined["label_delay_s"] = (joined["feedback_time"] - joined["time"]).dt.total_seconds()
     return joined
