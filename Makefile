@@ -83,4 +83,7 @@ bench-serving: $(VENV)/.dev-installed .bench/mlflow/.installed .bench/mlserver/.
 bench-gateway: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/gateway_overhead.py
 
-.PHONY: bench-peers bench-hashing bench-lineage bench-quality bench-drift bench-streaming bench-serving bench-gateway
+bench-closed-loop: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/closed_loop.py
+
+.PHONY: bench-peers bench-hashing bench-lineage bench-quality bench-drift bench-streaming bench-serving bench-gateway bench-closed-loop

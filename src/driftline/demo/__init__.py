@@ -10,10 +10,22 @@ from typing import Any
 
 from driftline.config import Settings
 from driftline.demo._replay import DemoLoop, WindowSummary
+from driftline.demo._transport import Answer, HttpTransport, InProcessTransport, Transport
 from driftline.demo.report import write_report
 from driftline.demo.scenarios import SCENARIOS, Scenario, get, train_model
 
-__all__ = ["SCENARIOS", "DemoLoop", "Scenario", "WindowSummary", "run_demo", "train_model"]
+__all__ = [
+    "SCENARIOS",
+    "Answer",
+    "DemoLoop",
+    "HttpTransport",
+    "InProcessTransport",
+    "Scenario",
+    "Transport",
+    "WindowSummary",
+    "run_demo",
+    "train_model",
+]
 
 
 def run_demo(

@@ -4,27 +4,27 @@ v1 is trained on the stream's first rows and served; the rest is replayed in tim
 through the native HTTP endpoint, labels follow one window later through ``/v1/feedback``;
 after each window the prediction log is monitored for drift, alerts are evaluated, and the
 retraining controller decides. A promotion runs as a canary on the same server while the
-replay keeps sending traffic, so the canary is judged on real requests.
+replay keeps sending traffic, so the canary is judged on real requests. The transport is
+injectable: :class:`~driftline.demo._transport.InProcessTransport` runs the same loop
+without a server (the alias moves at once, no canary), as the closed-loop benchmark does.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import numpy as np
 import pandas as pd
 
+from driftline.demo._transport import HttpTransport, Transport
 from driftline.demo.scenarios import Scenario, train_model
-from driftline.exceptions import UnavailableError
 
 if TYPE_CHECKING:
+    from driftline.retraining import Promoter
     from driftline.workspace import Workspace
 
 __all__ = ["DemoLoop", "WindowSummary"]
@@ -63,9 +63,11 @@ class DemoLoop:
         *,
         on_window: Callable[[WindowSummary], None] | None = None,
         on_status: Callable[[str], None] | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.ws = workspace
         self.scenario = scenario
+        self.transport = transport or HttpTransport(workspace, scenario.name)
         self.on_window = on_window or (lambda _summary: None)
         self.status = on_status or (lambda _text: None)
         self.windows: list[WindowSummary] = []
@@ -85,16 +87,16 @@ class DemoLoop:
         )
         self.status("training v1 on the first rows")
         self._train_v1(first)
-        with _Server(self.ws, s.name) as server:
-            self.base_url = server.url
-            self.client = httpx.Client(base_url=server.url, timeout=30.0)
-            self._prepare_loop(server)
+        self.transport.start()
+        try:
+            self._prepare_loop(self.transport.promoter(self._canary_traffic))
             n_windows = len(self.stream) // s.window_rows
             for index in range(n_windows):
-                self._window(index, server)
+                self._window(index)
             self._send_labels(range(len(self.stream)))
-            server.flush()
-            self.client.close()
+            self.transport.flush()
+        finally:
+            self.transport.close()
         return self._summary(first)
 
     def _train_v1(self, first: pd.DataFrame) -> None:
@@ -114,13 +116,12 @@ class DemoLoop:
         ws.registry.promote(s.name, result.model_version.version, reason="initial model")
         self.v1 = ws.registry.load(result.model_version)
 
-    def _prepare_loop(self, server: _Server) -> None:
+    def _prepare_loop(self, promoter: Promoter) -> None:
         from driftline.monitoring import AlertManager, LogChannel, MetricStore, presets
         from driftline.monitoring.signals.drift_windows import DriftMonitor
         from driftline.retraining import (
             Arbiter,
             ArbiterPolicy,
-            CanaryPromoter,
             DriftTrigger,
             PerformanceTrigger,
             RetrainController,
@@ -134,17 +135,6 @@ class DemoLoop:
             ws,
             rules=[presets.dataset_drift(threshold=0.3, model=s.name)],
             channels=[LogChannel()],
-        )
-        promoter = CanaryPromoter(
-            ws,
-            server.url,
-            token=server.token,
-            steps=(0.5, 1.0),
-            bake_time_s=1.0,
-            slo={"max_error_rate": 0.05, "max_p99_latency_s": 2.0, "min_requests": 8},
-            poll_s=0.05,
-            timeout_s=120.0,
-            sleep=self._canary_traffic,
         )
         policy = RetrainPolicy(
             model=s.name,
@@ -168,14 +158,14 @@ class DemoLoop:
             ),
         )
 
-    def _window(self, index: int, server: _Server) -> None:
+    def _window(self, index: int) -> None:
         s = self.scenario
         start, end = index * s.window_rows, (index + 1) * s.window_rows
         self.status(f"window {index + 1}: serving rows {start}-{end}")
         while self._cursor < end:
             self._send(min(_BATCH, end - self._cursor))
         self._send_labels(range(max(0, start - s.window_rows), start))  # one window late
-        server.flush()
+        self.transport.flush()
         summary = WindowSummary(index=index + 1, rows=end - start)
         summary.accuracy, summary.served_versions = self._accuracy(range(start, end))
         for event in self.monitor.run_once():
@@ -203,20 +193,11 @@ class DemoLoop:
     # -- traffic ---------------------------------------------------------------------------
     def _send(self, n: int) -> None:
         rows = self.stream.iloc[self._cursor : self._cursor + n]
-        features = rows.drop(columns=[self.scenario.target])
-        response = self.client.post(
-            f"/v1/models/{self.scenario.name}/predict",
-            json={"records": features.to_dict("records")},
-        )
-        if response.status_code != 200:
-            raise UnavailableError(
-                f"the demo server answered {response.status_code}: {response.text[:300]}"
-            )
-        body = response.json()
+        answer = self.transport.predict(rows.drop(columns=[self.scenario.target]))
         for offset, (prediction, pid) in enumerate(
-            zip(body["predictions"], body["prediction_ids"], strict=True)
+            zip(answer.predictions, answer.prediction_ids, strict=True)
         ):
-            self._served[self._cursor + offset] = (str(prediction), int(body["model_version"]))
+            self._served[self._cursor + offset] = (str(prediction), answer.model_version)
             self._ids[self._cursor + offset] = pid
         self._cursor += n
 
@@ -233,12 +214,8 @@ class DemoLoop:
             for i in rows
             if i in self._ids
         ]
-        for start in range(0, len(labelled), 1000):
-            response = self.client.post(
-                "/v1/feedback", json={"feedback": labelled[start : start + 1000]}
-            )
-            if response.status_code >= 300:
-                raise UnavailableError(f"feedback refused: {response.text[:300]}")
+        if labelled:
+            self.transport.feedback(labelled)
         for i in rows:
             self._ids.pop(i, None)
 
@@ -288,72 +265,3 @@ def _describe(report: dict[str, Any]) -> str:
     if rollout:
         return f"v{retrain.get('challenger_version')} {rollout['outcome']}"
     return f"retrain {retrain.get('status')}"
-
-
-class _Server:
-    """The model server on a free loopback port, in a thread, with its logs in reach."""
-
-    def __init__(self, workspace: Workspace, model: str) -> None:
-        self.ws = workspace
-        self.model = model
-
-    def __enter__(self) -> _Server:
-        import uvicorn
-
-        from driftline.serving import (
-            FeedbackLogWriter,
-            PredictionLogWriter,
-            ServingOptions,
-            create_app,
-        )
-
-        if not self.ws.settings.admin_token:
-            raise UnavailableError("the demo needs an admin token in the workspace settings")
-        self.token = self.ws.settings.admin_token
-        self.predictions = PredictionLogWriter(self.ws.home / "predictions")
-        self.feedback = FeedbackLogWriter(self.ws.home / "feedback")
-        options = ServingOptions(
-            threads=2, poll_interval_s=0.2, canary_interval_s=0.2, batching=None
-        )
-        app = create_app(
-            self.ws,
-            models=[f"models:/{self.model}@champion"],
-            options=options,
-            prediction_log=self.predictions,
-            feedback_log=self.feedback,
-        )
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        self._wait_ready()
-        return self
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise UnavailableError(f"the demo server at {self.url} did not become ready in 60 s")
-
-    def flush(self) -> None:
-        """Close the open log segments so the monitors can read every served row."""
-        self.predictions.flush()
-        self.feedback.flush()
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
