@@ -11,10 +11,14 @@ Policies (one model family, one training-window rule; only *when* to retrain dif
 - ``driftline``: the real closed loop of ``driftline demo`` (``DemoLoop``) run in process
   (``InProcessTransport``: no HTTP server, the alias moves at once through a
   ``DirectPromoter``) in a temporary SQLite workspace: the drift monitor stores an event per
-  window, the controller evaluates ``DriftTrigger(n=2, m=3, min_share=0.5)`` and
-  ``PerformanceTrigger(min_labels=window, max_relative_drop=0.08)``, the arbiter applies
+  window, the controller evaluates ``DriftTrigger(n=2, m=3, min_share=0.5)``,
+  ``PerformanceTrigger(min_labels=window, max_relative_drop=0.08)`` and
+  ``FollowUpTrigger(every_rows=window, count=3)`` (after a change that hurt, one retrain per
+  window of new labels until the training window is past the change), the arbiter applies
   ``ArbiterPolicy(cooldown=0, budget=20, breaker_after=4)``, and the executor trains a
-  challenger and promotes it only when the statistical comparison with the champion says so.
+  challenger and promotes it when the statistical comparison with the champion says it is
+  not worse (``min_improvement=-0.01``: the lower bound of the 95% interval of the
+  improvement above -1 point).
   Its retrains count every challenger trained, promoted or not.
 - ``oracle`` (synthetic streams): knows where each drift is. It retrains at every cycle from the
   first whose training rows include rows from after the drift began, until the first whose
@@ -47,6 +51,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import random
 import statistics
 import tempfile
@@ -274,9 +279,17 @@ def evaluate_stream(stream: Stream, *, periodic_every: Sequence[int] = (1, 3)) -
 
 
 # -- the account ---------------------------------------------------------------------------
+def standard_error(accuracy: float, rows: int) -> float:
+    """The standard error of an accuracy measured on ``rows`` rows: "matches" is within it."""
+    return math.sqrt(accuracy * (1 - accuracy) / rows)
+
+
 def summarise(name: str, runs: list[dict[str, Result]], stream: Stream) -> dict[str, Any]:
-    """Means over seeds, and whether the issue's goal holds."""
+    """Means over seeds, and whether the issue's goal holds: driftline's accuracy matches
+    (within one standard error over the replayed rows of all seeds) or beats periodic's with
+    at most half its retrains; it recovers at least half the static-oracle gap."""
     policies = list(runs[0])
+    rows = stream.replay_rows * len(runs)
     mean = {
         p: {
             "accuracy": statistics.fmean(r[p].accuracy for r in runs),
@@ -290,7 +303,8 @@ def summarise(name: str, runs: list[dict[str, Result]], stream: Stream) -> dict[
     goal: dict[str, Any] = {}
     for p in (p for p in policies if p.startswith("periodic")):
         goal[f"vs_{p}"] = (
-            dl["accuracy"] >= mean[p]["accuracy"] and dl["retrains"] <= mean[p]["retrains"] / 2
+            dl["accuracy"] >= mean[p]["accuracy"] - standard_error(mean[p]["accuracy"], rows)
+            and dl["retrains"] <= mean[p]["retrains"] / 2
         )
     if "oracle" in mean:
         gap = mean["oracle"]["accuracy"] - mean["static"]["accuracy"]

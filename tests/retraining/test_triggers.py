@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from driftline.retraining.triggers import (
     DataVolumeTrigger,
     DriftTrigger,
     DriftWindow,
+    FollowUpTrigger,
     ManualTrigger,
     PerformanceTrigger,
     ScheduleTrigger,
@@ -115,3 +117,19 @@ def test_bad_definitions_are_refused() -> None:
         ScheduleTrigger("0 0 * * *").evaluate(
             TriggerContext(now=datetime(2026, 1, 1), last_trained_at=T0)
         )
+
+
+def test_follow_ups_fire_every_n_new_labels_until_the_count_is_reached() -> None:
+    trigger = FollowUpTrigger(every_rows=1000, count=3)
+    after = TriggerContext(now=T0, change_promoted_at=T0 - timedelta(hours=1))
+    assert not trigger.evaluate(TriggerContext(now=T0, new_labelled_rows=5000)).fired
+    assert not trigger.evaluate(replace(after, new_labelled_rows=999)).fired
+    fired = trigger.evaluate(replace(after, new_labelled_rows=1000, follow_ups=2))
+    assert fired.fired and fired.details == {"follow_up": 3, "of": 3}
+    done = trigger.evaluate(replace(after, new_labelled_rows=10_000, follow_ups=3))
+    assert not done.fired and "all 3 follow-ups" in done.reason
+
+
+def test_follow_up_trigger_refuses_nonsense() -> None:
+    with pytest.raises(ValidationError, match="every_rows"):
+        FollowUpTrigger(every_rows=0)

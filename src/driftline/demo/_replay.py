@@ -123,6 +123,7 @@ class DemoLoop:
             Arbiter,
             ArbiterPolicy,
             DriftTrigger,
+            FollowUpTrigger,
             PerformanceTrigger,
             RetrainController,
             RetrainPolicy,
@@ -144,6 +145,9 @@ class DemoLoop:
             window_rows=3 * s.window_rows,
             holdout_share=0.3,
             min_rows=s.window_rows,
+            # After a change the champion's own evidence is stale: a challenger trained on
+            # recent rows replaces it unless it is likely worse by more than a point.
+            min_improvement=-0.01,
         )
         self.controller = RetrainController(
             ws,
@@ -155,6 +159,9 @@ class DemoLoop:
             triggers=(
                 DriftTrigger(n=2, m=3, min_share=0.5),
                 PerformanceTrigger(min_labels=s.window_rows, max_relative_drop=0.08),
+                # Training windows are 3 windows long: 3 follow-ups, a window apart, reach
+                # a model trained on rows from after the change only.
+                FollowUpTrigger(every_rows=s.window_rows, count=3),
             ),
         )
 

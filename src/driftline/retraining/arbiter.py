@@ -96,9 +96,11 @@ class Arbiter:
         window_key: str,
         data_snapshot: str,
         canary_active: bool = False,
+        evidence: dict[str, Any] | None = None,
     ) -> Decision:
         """Allow a retrain (taking the model's lease) or refuse with the reason; stored either
-        way. Call only when at least one trigger fired."""
+        way, with ``evidence`` (JSON-ready facts the next cycles may need) in its details.
+        Call only when at least one trigger fired."""
         fired = [t for t in triggers if t.fired]
         if not fired:
             raise ValidationError("decide() needs at least one fired trigger")
@@ -110,7 +112,7 @@ class Arbiter:
             refusal = self._refusal(conn, model, now, key, canary_active, manual)
             if refusal is None and not self._take_lease(conn, model, now):
                 refusal = self._lease_holder(conn, model)
-            return self._record(conn, model, now, fired, key, refusal)
+            return self._record(conn, model, now, fired, key, refusal, evidence=evidence)
 
     def finish(
         self,
@@ -404,6 +406,8 @@ class Arbiter:
         key: str | None,
         refusal: str | None,
         status: str | None = None,
+        *,
+        evidence: dict[str, Any] | None = None,
     ) -> Decision:
         allowed = refusal is None and status is None
         reason = refusal or "; ".join(f"{t.trigger}: {t.reason}" for t in fired)
@@ -416,7 +420,7 @@ class Arbiter:
             "triggers": canonical_json([asdict(t) for t in fired]).decode(),
             "idempotency_key": key if allowed else None,
             "status": status or ("started" if allowed else "refused"),
-            "details": canonical_json({"owner": self.owner}).decode(),
+            "details": canonical_json({**(evidence or {}), "owner": self.owner}).decode(),
             "updated_at": iso_utc(now),
         }
         conn.execute(insert(retrain_decisions).values(**row))

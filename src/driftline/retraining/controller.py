@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from driftline.retraining.arbiter import Arbiter
+from driftline.retraining.arbiter import Arbiter, Decision
 from driftline.retraining.executor import RetrainExecutor, RetrainPolicy
 from driftline.retraining.requests import consume_requests, pending_requests
 from driftline.retraining.rollout import DirectPromoter, Promoter
 from driftline.retraining.triggers import (
     DriftTrigger,
     DriftWindow,
+    FollowUpTrigger,
     PerformanceTrigger,
     Trigger,
     TriggerContext,
@@ -35,7 +36,18 @@ from driftline.store._drift_tables import drift_events
 if TYPE_CHECKING:
     from driftline.workspace import Workspace
 
-__all__ = ["CycleReport", "RetrainController"]
+__all__ = ["CycleReport", "RetrainController", "default_triggers"]
+
+
+def default_triggers(policy: RetrainPolicy) -> tuple[Trigger, ...]:
+    """Drift persisting 2 of 3 windows, a 5% accuracy drop, and follow-ups after a change:
+    each third of the training window of new labels, until the window is past the change."""
+    every = max(policy.min_rows, policy.window_rows // 3)
+    return (
+        DriftTrigger(),
+        PerformanceTrigger(metric=policy.metric),
+        FollowUpTrigger(every_rows=every, count=-(-policy.window_rows // every)),
+    )
 
 
 @dataclass(frozen=True)
@@ -64,15 +76,16 @@ class RetrainController:
         policy: RetrainPolicy,
         *,
         arbiter: Arbiter,
-        triggers: Sequence[Trigger] = (DriftTrigger(), PerformanceTrigger()),
+        triggers: Sequence[Trigger] | None = None,
         promoter: Promoter | None = None,
     ) -> None:
         self.workspace = workspace
         self.policy = policy
         self.arbiter = arbiter
-        self.triggers = tuple(triggers)
+        self.triggers = tuple(triggers) if triggers is not None else default_triggers(policy)
         self.promoter = promoter or DirectPromoter(workspace)
         self.executor = RetrainExecutor(workspace, policy, arbiter=arbiter)
+        self._labelled_total = 0
 
     def check_once(self, *, manual_reason: str | None = None) -> CycleReport:
         """Run one cycle now (the workspace clock's now)."""
@@ -101,6 +114,7 @@ class RetrainController:
             window_key=f"requests:{','.join(r.id for r in requests)}" if requests else window,
             data_snapshot=f"{context.labelled_rows}",
             canary_active=self.promoter.canary_active(model),
+            evidence={"labelled_total": self._labelled_total},
         )
         consume_requests(self.workspace, requests, decision)
         if not decision.allowed:
@@ -171,39 +185,95 @@ class RetrainController:
             )
             for r in rows
         ]
-        current, labelled = self._recent_performance(champion.version)
-        baseline = {k: float(v) for k, v in champion.metrics.items() if isinstance(v, int | float)}
+        current, labelled, total = self._recent_performance(champion.version)
+        self._labelled_total = total
+        decisions = self.arbiter.decisions(self.policy.model, limit=200)
+        episode = _episode(decisions)
         context = TriggerContext(
             now=now,
             last_trained_at=trained_at,
             drift_windows=windows,
-            baseline_metrics=baseline,
+            baseline_metrics=self._baseline(champion, decisions),
             current_metrics=current,
             labelled_rows=labelled,
-            new_labelled_rows=labelled,
+            new_labelled_rows=total - episode.labelled_at_last_retrain,
             manual_reason=manual,
+            change_promoted_at=episode.change_promoted_at,
+            follow_ups=episode.follow_ups,
         )
         return context, windows
 
-    def _recent_performance(self, version: int) -> tuple[dict[str, float], int]:
+    def _baseline(self, champion: Any, decisions: Sequence[Decision]) -> dict[str, float]:
+        """The champion's registered metrics; for a champion trained by a retrain (which
+        keeps no holdout of its own), its score on the holdout it was compared on."""
+        baseline = {k: float(v) for k, v in champion.metrics.items() if isinstance(v, int | float)}
+        if self.policy.metric in baseline:
+            return baseline
+        for decision in decisions:
+            comparison = decision.details.get("comparison") or {}
+            value = comparison.get("challenger_value")
+            if decision.challenger_version == champion.version and value is not None:
+                baseline[self.policy.metric] = float(value)
+                break
+        return baseline
+
+    def _recent_performance(self, version: int) -> tuple[dict[str, float], int, int]:
+        """The champion's metrics on its latest labelled rows (at most the policy's window),
+        how many rows those are, and how many labelled predictions the model has in all."""
         from driftline.serving.predlog import join_feedback, read_feedback, read_predictions
         from driftline.training import evaluate
 
         ws = self.workspace
         folder, labels = ws.home / "predictions", ws.home / "feedback"
         if not folder.exists() or not labels.exists():
-            return {}, 0
-        served = read_predictions(folder, model=self.policy.model, version=version)
+            return {}, 0, 0
+        served = read_predictions(folder, model=self.policy.model)
         if served.empty:
-            return {}, 0
+            return {}, 0, 0
         feedback = read_feedback(labels)
         if feedback.empty:
-            return {}, 0
+            return {}, 0, 0
         joined = join_feedback(served, feedback, how="inner")
+        total = int(joined["prediction_id"].nunique()) if not joined.empty else 0
+        joined = joined[joined["version"] == version]
         joined = joined.sort_values("time").tail(self.policy.window_rows)
         if joined.empty:
-            return {}, 0
+            return {}, 0, total
         truth = joined["label"].astype(str).to_numpy()
         predicted = joined["prediction"].astype(str).to_numpy()
         overall = evaluate(self.policy.task, truth, predicted).overall
-        return {k: float(v) for k, v in overall.items() if v is not None}, len(joined)
+        return {k: float(v) for k, v in overall.items() if v is not None}, len(joined), total
+
+
+@dataclass(frozen=True)
+class _Episode:
+    """Where the model stands after its last change-driven retrain (see FollowUpTrigger)."""
+
+    change_promoted_at: datetime | None = None
+    follow_ups: int = 0
+    labelled_at_last_retrain: int = 0
+
+
+def _episode(decisions: Sequence[Decision]) -> _Episode:
+    """From the stored decisions (newest first): the last promoted retrain of a change that
+    hurt, the follow-up retrains since, and the labelled rows when the latest retrain
+    started."""
+    labelled_at: int | None = None
+    follow_ups = 0
+    for decision in decisions:
+        if not decision.allowed:
+            continue
+        if labelled_at is None:
+            labelled_at = int(decision.details.get("labelled_total", 0))
+        fired = {t.get("trigger") for t in decision.triggers}
+        if "follow_up" in fired:
+            follow_ups += 1
+            continue
+        improvement = (decision.details.get("comparison") or {}).get("difference") or 0.0
+        # Follow up a change that hurt: a measured drop in performance, or a drift whose
+        # retrain beat the stale model (a drift the model did not mind needs no follow-up).
+        hurt = "performance" in fired or ("drift" in fired and improvement > 0)
+        if hurt and decision.outcome == "promoted":
+            return _Episode(datetime.fromisoformat(decision.time), follow_ups, labelled_at)
+        break
+    return _Episode(None, 0, labelled_at or 0)

@@ -248,7 +248,8 @@ def _describe(exc: Exception) -> str:
 
 def _brief(comparison: Comparison) -> dict[str, Any]:
     data = comparison.to_dict()
-    return {k: data[k] for k in ("metric", "difference", "ci_low", "ci_high", "p_value", "promote")}
+    keys = ("metric", "champion_value", "challenger_value", "difference", "ci_low", "ci_high")
+    return {k: data[k] for k in (*keys, "p_value", "promote")}
 
 
 def _comparison_reason(comparison: Comparison) -> str:

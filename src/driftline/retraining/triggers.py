@@ -26,6 +26,7 @@ __all__ = [
     "DataVolumeTrigger",
     "DriftTrigger",
     "DriftWindow",
+    "FollowUpTrigger",
     "ManualTrigger",
     "PerformanceTrigger",
     "ScheduleTrigger",
@@ -57,6 +58,10 @@ class TriggerContext:
     labelled_rows: int = 0
     new_labelled_rows: int = 0
     manual_reason: str | None = None
+    #: When the champion was promoted by a retrain that a change (drift, performance) caused,
+    #: and how many follow-up retrains were allowed since (see :class:`FollowUpTrigger`).
+    change_promoted_at: datetime | None = None
+    follow_ups: int = 0
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,57 @@ class PerformanceTrigger:
         )
         return TriggerResult(
             self.name, fired, reason, {"baseline": baseline, "current": current, "drop": drop}
+        )
+
+
+@dataclass(frozen=True)
+class FollowUpTrigger:
+    """After a change-driven retrain was promoted, fires again each time ``every_rows`` new
+    labelled rows arrived, ``count`` times.
+
+    The first retrain after a change is trained on a window that still holds mostly rows
+    from before it (labels arrive late, and the training window reaches back); its model
+    is better than the stale champion but not yet good. Each follow-up slides the window
+    further past the change, and after ``count`` of them (``count * every_rows`` at least
+    the training window) the model has been trained on rows from after the change only,
+    and the follow-ups stop until the next change.
+
+    >>> from datetime import UTC, datetime
+    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> trigger = FollowUpTrigger(every_rows=1000, count=2)
+    >>> trigger.evaluate(TriggerContext(now=t, change_promoted_at=t, new_labelled_rows=1200,
+    ...                                 follow_ups=1)).fired
+    True
+    >>> trigger.evaluate(TriggerContext(now=t, change_promoted_at=t, new_labelled_rows=1200,
+    ...                                 follow_ups=2)).reason
+    'all 2 follow-ups after the change done'
+    """
+
+    every_rows: int = 1000
+    count: int = 3
+    name: str = "follow_up"
+
+    def __post_init__(self) -> None:
+        if self.every_rows < 1 or self.count < 0:
+            raise ValidationError(
+                f"follow-up trigger: need every_rows >= 1 and count >= 0, "
+                f"got every_rows={self.every_rows}, count={self.count}"
+            )
+
+    def evaluate(self, context: TriggerContext) -> TriggerResult:
+        if context.change_promoted_at is None:
+            return TriggerResult(self.name, False, "no change-driven retrain to follow up")
+        if context.follow_ups >= self.count:
+            return TriggerResult(
+                self.name, False, f"all {self.count} follow-ups after the change done"
+            )
+        fired = context.new_labelled_rows >= self.every_rows
+        reason = (
+            f"follow-up {context.follow_ups + 1} of {self.count} after the change: "
+            f"{context.new_labelled_rows} new labelled rows (needs {self.every_rows})"
+        )
+        return TriggerResult(
+            self.name, fired, reason, {"follow_up": context.follow_ups + 1, "of": self.count}
         )
 
 
