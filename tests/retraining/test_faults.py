@@ -571,3 +571,58 @@ def test_an_owner_that_outlived_its_lease_still_records_how_it_ended(workspace: 
     assert (late.outcome, late.details["abandoned_by"]) == ("rejected", "other")
     assert [lease["owner"] for lease in leases(ws)] == ["other"]  # not freed by the late one
     assert ws.audit.verify().intact
+
+
+def test_a_canary_left_baking_by_a_controller_that_lost_the_server_is_ended_later(
+    served: Any, traffic: Any, elec_fit: Any
+) -> None:
+    ws, frame = served
+    traffic(ws, frame.iloc[30_000:33_000], every=FAST)
+    with Server(ws) as server:
+        with canary(ws, server.url) as lost:
+            reachable = lost.client
+            # After the canary started, this controller cannot reach the server any more
+            # (port 9: nothing listens), while the server stays up and keeps baking.
+            cut_off = httpx.Client(base_url="http://127.0.0.1:9", timeout=1)
+            lost.sleep = lambda s: setattr(lost, "client", cut_off)
+            report = controller(ws, elec_fit, promoter=lost).check_once(manual_reason="nightly")
+            reachable.close()
+        assert report.rollout["outcome"] == "failed"
+        left = server.get("/v1/models/elec")
+        assert left["canary"]["state"] == "baking" and left["routing"]["canary"] == 2
+        with canary(ws, server.url) as fresh:
+            later = controller(ws, elec_fit, owner="ctl-2", promoter=fresh).check_once()
+        status = server.get("/v1/models/elec")
+        answer = server.predict(frame.iloc[40_000:40_003, :-1])
+    assert "ended the orphan canary of v2" in later.details["reconciled"]
+    assert "canary" not in status and answer["model_version"] == 1
+    assert_settled(ws, champion=1, aliases=[1])
+    [entry] = [e for e in ws.audit.entries(subject="model/elec") if e.action == "retrain.reconcile"]
+    assert "v2" in entry.payload["done"]
+
+
+def test_a_canary_no_retrain_gave_up_on_is_left_alone(served: Any, elec_fit: Any) -> None:
+    ws, frame = served
+    by_hand = ws.datasets.add(frame.iloc[3000:6000], name="by-hand")
+    run = ws.train(elec_fit, data=by_hand, name="elec", target="class", holdout=0.0)
+    version = run.model_version.version
+    # A retrain that failed with some other challenger: the controller has an orphan to
+    # look for, but it is not the version a person is canarying by hand.
+    arbiter = Arbiter(ws, owner="earlier")
+    failed = arbiter.decide(
+        "elec", [TriggerResult("manual", True, "test")], window_key="w", data_snapshot="0"
+    )
+    arbiter.finish(failed.id, outcome="failed", challenger_version=version + 1)
+    spec = {
+        "policy": "canary",
+        "stable": 1,
+        "canary": version,
+        "steps": [0.5, 1.0],
+        "bake_time_s": 60,
+    }
+    with Server(ws) as server, canary(ws, server.url) as promoter:
+        promoter._call("PUT", "/v1/admin/models/elec/routing", json=spec)
+        report = controller(ws, elec_fit, promoter=promoter).check_once()
+        status = server.get("/v1/models/elec")
+    assert "reconciled" not in report.details
+    assert status["canary"]["state"] == "baking" and status["routing"]["canary"] == version

@@ -90,8 +90,38 @@ class RetrainController:
     def check_once(self, *, manual_reason: str | None = None) -> CycleReport:
         """Run one cycle now (the workspace clock's now)."""
         model = self.policy.model
-        # A retrain left half done by a controller that died is abandoned, its lease freed.
+        # A retrain left half done by a controller that died is abandoned, its lease freed,
+        # and a canary it left on the server is ended.
         self.arbiter.abandon_stale(model)
+        tidied = self._reconcile(model)
+        report = self._cycle(model, manual_reason)
+        if tidied:
+            report.details["reconciled"] = tidied
+        return report
+
+    def _reconcile(self, model: str) -> str | None:
+        """End a server's canary of a challenger whose retrain failed or was abandoned."""
+        decisions = self.arbiter.decisions(model, limit=20)
+        if any(d.status == "started" for d in decisions):
+            return None  # a live retrain (ours or another controller's) owns the routing
+        orphans = {
+            d.challenger_version
+            for d in decisions
+            if d.outcome in ("failed", "abandoned") and d.challenger_version is not None
+        }
+        reconcile = getattr(self.promoter, "reconcile", None)  # optional for own promoters
+        done = reconcile(model, orphans) if orphans and reconcile is not None else None
+        if done:
+            with self.workspace.store.write() as conn:
+                self.workspace.audit.append(
+                    conn,
+                    action="retrain.reconcile",
+                    subject=f"model/{model}",
+                    payload={"done": done},
+                )
+        return done
+
+    def _cycle(self, model: str, manual_reason: str | None) -> CycleReport:
         requests = pending_requests(self.workspace, model)
         if requests:
             asked = "; ".join(f"{r.reason} (by {r.requested_by})" for r in requests)

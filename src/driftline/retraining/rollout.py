@@ -47,6 +47,9 @@ class Promoter(Protocol):
     def canary_active(self, model: str) -> bool: ...
     def promote(self, model: str, champion: int, challenger: int, *, reason: str) -> Rollout: ...
 
+    # Optional: ``reconcile(model, orphans) -> str | None`` ends routing a failed or
+    # abandoned retrain left on a server (see CanaryPromoter.reconcile).
+
 
 class DirectPromoter:
     """Moves the ``champion`` alias at once (no server to canary through)."""
@@ -57,6 +60,10 @@ class DirectPromoter:
     def canary_active(self, model: str) -> bool:
         """Never: there is no canary."""
         return False
+
+    def reconcile(self, model: str, orphans: set[int]) -> str | None:
+        """Nothing to tidy: a direct promotion leaves no routing behind."""
+        return None
 
     def promote(self, model: str, champion: int, challenger: int, *, reason: str) -> Rollout:
         """Move the alias, with the reason in its history, if the challenger loads."""
@@ -104,6 +111,40 @@ class CanaryPromoter:
         """Whether the server is baking a canary of ``model``."""
         state = self._status(model).get("canary") or {}
         return bool(state) and state.get("state") not in ("promoted", "rolled_back")
+
+    def reconcile(self, model: str, orphans: set[int]) -> str | None:
+        """End a canary of one of ``orphans`` (challengers of retrains that failed or were
+        abandoned) that the server still runs: its controller lost the server or died while
+        the server kept baking it, and whatever the server concluded, the alias did not move.
+
+        Returns what was done, or None when the server runs no such canary (or cannot be
+        reached: the cycle finds that out by itself). A canary someone started by hand, of a
+        version no retrain gave up on, is left alone.
+        """
+        try:
+            status = self._status(model)
+        except UnavailableError:
+            return None
+        routing, state = status.get("routing") or {}, status.get("canary") or {}
+        version = routing.get("canary") if routing.get("policy") == "canary" else None
+        if version not in orphans:
+            return None
+        if state.get("state") not in ("promoted", "rolled_back"):
+            try:
+                self._call(
+                    "POST",
+                    f"/v1/admin/models/{model}/canary/rollback",
+                    json={
+                        "reason": "its retrain ended without a verdict; no controller watches it"
+                    },
+                )
+            except UnavailableError as exc:
+                _log.warning("could not roll back the orphan canary of %s: %s", model, exc)
+        self._default_routing(model)
+        return (
+            f"ended the orphan canary of v{version} (server state "
+            f"{state.get('state') or 'unknown'}); routing back to the champion alias"
+        )
 
     def promote(self, model: str, champion: int, challenger: int, *, reason: str) -> Rollout:
         """Canary the challenger; on success move ``champion``; return how it ended."""
