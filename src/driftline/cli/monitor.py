@@ -9,6 +9,12 @@ from typing import Annotated, Any
 import orjson
 import typer
 
+from driftline.cli._monitor_options import (
+    ChannelsOption,
+    PerformanceWindowOption,
+    RulesOption,
+    WindowOption,
+)
 from driftline.cli._output import console, error_console, open_workspace, print_json
 from driftline.monitoring import (
     grafana_dashboard,
@@ -90,20 +96,10 @@ def run(
     ] = None,
     interval: Annotated[str, typer.Option(help="Time between cycles, e.g. 30s, 1m, 1h.")] = "60s",
     once: Annotated[bool, typer.Option("--once", help="Run one cycle and exit.")] = False,
-    rules: Annotated[
-        Path | None,
-        typer.Option(help="Alert rules YAML (default: the ready-made rules)."),
-    ] = None,
-    channels: Annotated[
-        Path | None,
-        typer.Option(help="Alert channels YAML: webhook, slack, pagerduty, email, log."),
-    ] = None,
-    window: Annotated[
-        str, typer.Option(help="Span of drift windows and of quality and latency signals.")
-    ] = "1h",
-    performance_window: Annotated[
-        str, typer.Option(help="Span measured with delayed labels.")
-    ] = "24h",
+    rules: RulesOption = None,
+    channels: ChannelsOption = None,
+    window: WindowOption = "1h",
+    performance_window: PerformanceWindowOption = "24h",
     metrics_port: Annotated[
         int | None,
         typer.Option(help="Expose drift, performance and system gauges on this port."),

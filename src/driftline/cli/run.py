@@ -17,6 +17,12 @@ import typer
 
 from driftline.cli import monitor as monitor_cli
 from driftline.cli import retrain as retrain_cli
+from driftline.cli._monitor_options import (
+    ChannelsOption,
+    PerformanceWindowOption,
+    RulesOption,
+    WindowOption,
+)
 from driftline.cli._output import console, error_console, print_json
 from driftline.config import Settings
 
@@ -50,19 +56,10 @@ def run(
     once: Annotated[
         bool, typer.Option("--once", help="Serve, run one cycle, then stop (for tests and cron).")
     ] = False,
-    rules: Annotated[
-        Path | None, typer.Option(help="Alert rules YAML (default: the ready-made rules).")
-    ] = None,
-    channels: Annotated[
-        Path | None,
-        typer.Option(help="Alert channels YAML: webhook, slack, pagerduty, email, log."),
-    ] = None,
-    window: Annotated[
-        str, typer.Option(help="Span of drift windows and of quality and latency signals.")
-    ] = "1h",
-    performance_window: Annotated[
-        str, typer.Option(help="Span measured with delayed labels.")
-    ] = "24h",
+    rules: RulesOption = None,
+    channels: ChannelsOption = None,
+    window: WindowOption = "1h",
+    performance_window: PerformanceWindowOption = "24h",
     canary: Annotated[
         bool,
         typer.Option(

@@ -46,7 +46,7 @@ PROBABILITIES = pa.list_(pa.float64())
 SCALARS = (str, bool, int, float, np.generic)
 ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
 # Every prediction segment column but the features, in file order.
-_BASE = (
+BASE_COLUMNS = (
     "prediction_id",
     "time",
     "model",
@@ -253,7 +253,7 @@ def _join(
         if names is None and batch.feature_names is not None:
             typed = [table.column(FEATURE_PREFIX + n) for n in batch.feature_names]
             table = table.append_column("features", features_json(typed, batch.feature_names))
-        table = table.select([*_BASE, *wanted])
+        table = table.select([*BASE_COLUMNS, *wanted])
         if json_predictions and not batch.prediction_json:
             values = [to_json(v) for v in table.column("prediction").to_pylist()]
             index = table.schema.get_field_index("prediction")

@@ -18,6 +18,7 @@ from driftline.exceptions import NotFoundError, ValidationError
 if TYPE_CHECKING:
     import pyarrow.dataset as ds
 from driftline.serving.predlog._codecs import (
+    BASE_COLUMNS,
     FEATURE_PREFIX,
     META_FEATURES,
     META_PREDICTION,
@@ -40,17 +41,7 @@ __all__ = [
     "read_predictions",
 ]
 
-PREDICTION_COLUMNS = (
-    "prediction_id",
-    "time",
-    "model",
-    "version",
-    "route",
-    "latency_ms",
-    "prediction",
-    "probabilities",
-    "features",
-)
+PREDICTION_COLUMNS = (*BASE_COLUMNS, "features")
 FEEDBACK_COLUMNS = ("prediction_id", "time", "label", "value", "extra")
 _TIME = pa.timestamp("us", tz="UTC")
 
