@@ -168,6 +168,11 @@ def test_a_posted_retrain_is_decided_and_sigterm_stops_cleanly(
     admin = {"authorization": f"Bearer {TOKEN}"}
     with httpx.Client(base_url=url, timeout=10) as client:
         assert client.get("/health/ready").status_code == 200
+        # One scrape shows the server's metrics and the monitors' gauges together.
+        scraped = client.get("/metrics").text
+        assert "driftline_requests_total" in scraped
+        assert "driftline_system_cpu_percent" in scraped
+        assert "# TYPE driftline_dataset_drift_share gauge" in scraped
         posted = client.post(
             "/v1/retrain", json={"model": "elec", "reason": "orchestrated"}, headers=admin
         )

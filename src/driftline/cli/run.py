@@ -29,6 +29,8 @@ from driftline.config import Settings
 if TYPE_CHECKING:
     from datetime import timedelta
 
+    from prometheus_client import CollectorRegistry
+
     from driftline.retraining import ClosedLoop, LoopCycle, RetrainPolicy
     from driftline.serving import BackgroundServer
     from driftline.workspace import Workspace
@@ -99,7 +101,10 @@ def run(
     try:
         with Workspace.open(settings=_with_admin_token(ctx.find_root().obj), create=False) as ws:
             ws.registry.get(ref)  # no champion: say so before anything starts
-            app = create_app(ws, models=[ref])
+            # One /metrics for everything this process does: the server's own metrics and
+            # the monitors' drift, performance, quality and system gauges.
+            metrics = _monitoring_registry(ws)
+            app = create_app(ws, models=[ref], metrics_registry=metrics)
             server = BackgroundServer(app, host=host, port=port, log_level=log_level)
             with _stop_on_signals(stop), server:
                 loop = _loop(
@@ -110,7 +115,7 @@ def run(
                     every=every,
                     canary=canary,
                     bake=bake,
-                    monitoring=monitoring_options,
+                    monitoring={**monitoring_options, "registry": metrics},
                 )
                 error_console().print(
                     f"serving {ref} on {server.url} (docs at /docs); monitoring and retraining "
@@ -129,6 +134,18 @@ def run(
     if abandoned:
         stopped += f"; abandoned the unfinished retrain {', '.join(d.id for d in abandoned)}"
     error_console().print(stopped, markup=False)
+
+
+def _monitoring_registry(ws: Workspace) -> CollectorRegistry:
+    """A registry that renders the monitoring gauges at every scrape."""
+    from prometheus_client import CollectorRegistry
+
+    from driftline.monitoring import MonitoringCollector
+    from driftline.monitoring.signals.system import SystemMetrics
+
+    registry = CollectorRegistry()
+    registry.register(MonitoringCollector(ws, system=SystemMetrics(disk_path=ws.home)))
+    return registry
 
 
 def _with_admin_token(settings: Settings) -> Settings:
