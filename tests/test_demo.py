@@ -4,9 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from driftline import Workspace
 from driftline.config import Settings
 from driftline.demo import SCENARIOS, get, run_demo
 from driftline.exceptions import ValidationError
+from driftline.retraining import Arbiter
 
 
 @pytest.mark.slow
@@ -34,6 +36,12 @@ def test_the_closed_loop_demo_retrains_and_promotes_on_real_data(tmp_path: Path)
     report = Path(summary["report"]).read_text()
     assert "Alias history of champion" in report and "<svg" in report
     assert "<script" not in report and "https://" not in report  # opens offline
+    # No canary waited out its timeout for traffic that had run out (it used to, at the
+    # end of the stream, for two minutes): each ended with a verdict or was stopped.
+    with Workspace.open(home=summary["workspace"]) as ws:
+        decisions = Arbiter(ws, owner="test").decisions("elec2")
+    rollouts = [str(d.details.get("rollout", "")) for d in decisions]
+    assert not any("no verdict within" in r for r in rollouts)
 
 
 def test_scenarios_ship_with_the_package() -> None:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from driftline.demo._transport import HttpTransport, Transport
 from driftline.demo.scenarios import Scenario, train_model
+from driftline.exceptions import UnavailableError
 
 if TYPE_CHECKING:
     from driftline.retraining import Promoter
@@ -210,8 +211,13 @@ class DemoLoop:
 
     def _canary_traffic(self, seconds: float) -> None:
         # While a canary bakes, the replay goes on: the canary is judged on real requests.
-        if self._cursor < len(self.stream):
-            self._send(min(25, len(self.stream) - self._cursor))
+        # When the stream has no rows left, nothing can judge it: the promoter ends it at
+        # once (the champion stays) instead of waiting out its timeout.
+        if self._cursor >= len(self.stream):
+            raise UnavailableError(
+                "the replay has no rows left to send, so the canary cannot be judged"
+            )
+        self._send(min(25, len(self.stream) - self._cursor))
         time.sleep(seconds)
 
     def _send_labels(self, rows: range) -> None:
