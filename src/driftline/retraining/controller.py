@@ -226,7 +226,8 @@ class RetrainController:
             baseline_metrics=self._baseline(champion, decisions),
             current_metrics=current,
             labelled_rows=labelled,
-            new_labelled_rows=total - episode.labelled_at_last_retrain,
+            # Never negative, even after the log's retention pruned old segments.
+            new_labelled_rows=max(0, total - episode.labelled_at_last_retrain),
             manual_reason=manual,
             change_promoted_at=episode.change_promoted_at,
             follow_ups=episode.follow_ups,
