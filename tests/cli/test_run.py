@@ -195,3 +195,38 @@ def test_a_posted_retrain_is_decided_and_sigterm_stops_cleanly(
     assert cycles[1]["retrain"]["decision"]["id"] == status["decision_id"]
     assert "stopped after 2 cycle(s)" in "".join(lines)
     assert leases(project / ".driftline") == []
+
+
+def test_retrain_check_loop_wakes_for_a_request_and_stops_on_ctrl_c(project: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTLINE_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "driftline.cli._main", "retrain", "check", "--loop",
+         "--interval", "1h", "--json"],
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout or []), daemon=True)
+    reader.start()
+    home = project / ".driftline"
+    try:
+        _poll("the first cycle's report", lambda: '"champion_version"' in "".join(lines), process)
+        with Workspace.open(home=home, create=False) as ws:
+            asked = submit_request(ws, "elec", "from the orchestrator", "airflow")
+        # The loop waits an hour between cycles; a request starts the next one at once.
+        _poll(
+            "the woken cycle's report", lambda: '"woken_by": "request"' in "".join(lines), process
+        )
+        process.send_signal(signal.SIGINT)
+        err = process.communicate(timeout=60)[1]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
+        reader.join(timeout=10)
+    assert process.returncode == 0, err
+    assert "stopped after 2 cycle(s)" in err
+    with Workspace.open(home=home, create=False) as ws:
+        status = request_status(ws, asked["request_id"])
+    assert status["status"] == "consumed"
+    assert "from the orchestrator (by airflow)" in status["decision"]["reason"]
+    assert leases(home) == []

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import socket
-import time
+import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from driftline.cli._output import console, open_workspace, print_json
+from driftline.cli._output import console, error_console, open_workspace, print_json
+
+if TYPE_CHECKING:
+    from driftline.retraining import LoopCycle
 
 __all__ = ["register"]
 
@@ -46,11 +49,13 @@ def check(
     from driftline.retraining import (
         Arbiter,
         CanaryPromoter,
+        ClosedLoop,
         RetrainController,
         policy_from_config,
     )
 
     policy = policy_from_config(config)
+    every = parse_duration(interval, what="--interval")
     with open_workspace(ctx) as ws:
         promoter = None
         if server:
@@ -59,12 +64,36 @@ def check(
         controller = RetrainController(
             ws, policy, arbiter=Arbiter(ws, owner=owner), promoter=promoter
         )
-        report = controller.check_once(manual_reason=reason).to_dict()
-        while not once:
-            _show(report, json)
-            time.sleep(parse_duration(interval).total_seconds())
-            report = controller.check_once().to_dict()
-    _show(report, json)
+        _show(controller.check_once(manual_reason=reason).to_dict(), json)
+        if once:
+            return
+        sys.stdout.flush()
+        # Then every --interval, or at once when a retrain request (POST /v1/retrain) waits.
+        loop = ClosedLoop(controller, interval=every)
+        cycles = [None]  # the one above
+
+        def show(cycle: LoopCycle) -> None:
+            cycles.append(None)
+            _show_cycle(cycle, json)
+
+        try:
+            loop.run(on_cycle=show, wait_first=True)
+        except KeyboardInterrupt:  # Ctrl-C: the usual way to stop a loop in a terminal
+            pass
+        finally:
+            abandoned = loop.close()
+        stopped = f"stopped after {len(cycles)} cycle(s)"
+        if abandoned:
+            stopped += f"; abandoned the unfinished retrain {', '.join(d.id for d in abandoned)}"
+        error_console().print(stopped, markup=False)
+
+
+def _show_cycle(cycle: LoopCycle, json: bool) -> None:
+    for error in cycle.errors:
+        error_console().print(f"error: {error}", markup=False, soft_wrap=True)
+    if cycle.retrain is not None:
+        _show({**cycle.retrain.to_dict(), "woken_by": cycle.woken_by}, json)
+    sys.stdout.flush()  # a loop's output is read while it runs, often through a pipe
 
 
 def _show(report: dict[str, Any], json: bool) -> None:

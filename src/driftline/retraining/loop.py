@@ -130,10 +130,18 @@ class ClosedLoop:
         *,
         cycles: int | None = None,
         on_cycle: Callable[[LoopCycle], object] | None = None,
+        wait_first: bool = False,
     ) -> int:
-        """Run cycles until ``cycles`` ran or :meth:`stop`; returns how many completed."""
+        """Run cycles until ``cycles`` ran or :meth:`stop`; returns how many completed.
+        With ``wait_first`` the first cycle waits for the interval or a request too (the
+        caller just ran one)."""
         done, woken_by = 0, "start"
         try:
+            if wait_first:
+                first = self._wait(self.interval.total_seconds())
+                if first is None:
+                    return 0
+                woken_by = first
             while (cycles is None or done < cycles) and not self.stop_event.is_set():
                 started = self.monotonic()
                 cycle = self.run_once(woken_by=woken_by)
