@@ -13,8 +13,9 @@ $(BIN)/python:
 	$(PIP) install --upgrade "pip>=24"
 
 # Stamp files record what was installed, so a second `make` does not reinstall.
+# Editable, like the dev install: after a `git pull`, `make demo` runs the pulled code.
 $(VENV)/.demo-installed: $(BIN)/python pyproject.toml constraints.txt
-	$(PIP) install $(CONSTRAINTS) .
+	$(PIP) install $(CONSTRAINTS) -e .
 	touch $@
 
 $(VENV)/.dev-installed: $(BIN)/python pyproject.toml constraints.txt
