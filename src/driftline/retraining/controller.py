@@ -41,8 +41,13 @@ __all__ = ["CycleReport", "RetrainController", "default_triggers"]
 
 def default_triggers(policy: RetrainPolicy) -> tuple[Trigger, ...]:
     """Drift persisting 2 of 3 windows, a 5% accuracy drop, and follow-ups after a change:
-    each third of the training window of new labels, until the window is past the change."""
-    every = max(policy.min_rows, policy.window_rows // 3)
+    each third of the training window of new labels, until the window is past the change.
+
+    >>> policy = RetrainPolicy(model="m", target="y", train_fn=print, window_rows=5000)
+    >>> default_triggers(policy)[-1]
+    FollowUpTrigger(every_rows=1667, count=3, name='follow_up')
+    """
+    every = max(policy.min_rows, -(-policy.window_rows // 3))
     return (
         DriftTrigger(),
         PerformanceTrigger(metric=policy.metric),
