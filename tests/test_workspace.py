@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,31 @@ def test_settings_are_passed_down_not_reread(tmp_path: Path) -> None:
     with Workspace.open(settings=settings) as ws:
         assert ws.audit.record(action="x", subject="y").actor == "carol"
         assert ws.settings is settings
+
+
+def test_processes_opening_one_workspace_at_once_do_not_trip_over_the_write_check(
+    tmp_path: Path,
+) -> None:
+    # The write check used one probe file for everyone: when two openers overlapped, one
+    # deleted the other's probe and the other failed with "not writable (No such file)".
+    # Threads overlap the same way processes do, and many times more often in a test.
+    from driftline.workspace import _check_writable
+
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def open_many() -> None:
+        start.wait()
+        for _ in range(300):
+            try:
+                _check_writable(tmp_path)
+            except UnavailableError as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=open_many) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert list(tmp_path.iterdir()) == []  # no probe left behind

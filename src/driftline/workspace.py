@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
@@ -198,10 +199,12 @@ def _prepare_home(home: Path, *, create: bool) -> None:
 
 
 def _check_writable(home: Path) -> None:
-    probe = home / ".write-probe"
+    # A probe name of its own: processes opening one workspace at the same moment must not
+    # delete each other's probe (a shared name made the slower one fail with ENOENT).
     try:
-        probe.touch()
-        probe.unlink()
+        handle, probe = tempfile.mkstemp(prefix=".write-probe-", dir=home)
+        os.close(handle)
+        os.unlink(probe)
     except OSError as exc:
         raise UnavailableError(
             f"workspace home {str(home)!r} is not writable ({exc.strerror}); "
