@@ -30,9 +30,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from driftline.exceptions import NotFoundError, ValidationError
+from driftline.exceptions import ValidationError
+from driftline.monitoring._yaml_files import read_yaml
 from driftline.monitoring.channels import (
     EmailChannel,
     LogChannel,
@@ -86,21 +85,8 @@ _CLASSES: dict[str, Any] = {
 
 def load_channels(path: str | os.PathLike[str]) -> list[Channel]:
     """The channels declared in the YAML file at ``path`` (``channels:`` list, or a bare list)."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFoundError(f"channels file {str(file)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"channels file {str(file)!r} cannot be read: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ValidationError(f"{file}: not valid YAML{where}: {problem}") from None
-    return channels_from_data(data, source=str(file))
+    data = read_yaml(path, "channels")
+    return channels_from_data(data, source=str(Path(path)))
 
 
 def channels_from_data(data: Any, *, source: str = "channels") -> list[Channel]:

@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from driftline.exceptions import NotFoundError, ValidationError
+from driftline.exceptions import ValidationError
+from driftline.monitoring._yaml_files import read_yaml
 from driftline.monitoring.catalogue import CATALOGUE, MetricCatalogue
 from driftline.monitoring.rules import AlertRule
 
@@ -40,21 +41,8 @@ def load_rules(
             labels: {team: ml}
             annotations: {summary: "{labels.feature} drifted ({value})"}
     """
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFoundError(f"rules file {str(file)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"rules file {str(file)!r} cannot be read: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ValidationError(f"{file}: not valid YAML{where}: {problem}") from None
-    return rules_from_data(data, source=str(file), catalogue=catalogue)
+    data = read_yaml(path, "rules")
+    return rules_from_data(data, source=str(Path(path)), catalogue=catalogue)
 
 
 def rules_from_data(
