@@ -103,7 +103,8 @@ class Ticker:
 
 def quiet_options(**changes: Any) -> ServingOptions:
     """Options with no background timers, so tests decide when things happen."""
-    return ServingOptions(**{"poll_interval_s": 0, "canary_interval_s": 0, **changes})
+    quiet = {"poll_interval_s": 0, "canary_interval_s": 0, "compact_interval_s": 0}
+    return ServingOptions(**{**quiet, **changes})
 
 
 @pytest.fixture

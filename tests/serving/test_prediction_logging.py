@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import numpy as np
 
 from driftline.serving import features_frame, read_predictions
+
+from .conftest import quiet_options
 
 
 class RowsOnly:
@@ -72,3 +76,27 @@ def test_a_sink_without_batches_still_gets_one_dict_per_row(
     assert [r["features"] for r in sink.rows] == rows.to_dict("records")
     assert [r["prediction"] for r in sink.rows] == answer["predictions"]
     assert {r["model"] for r in sink.rows} == {"elec"} and {r["version"] for r in sink.rows} == {1}
+
+
+def test_the_server_compacts_closed_log_segments_in_the_background(
+    models: Any, make_app: Any, run_app: Any
+) -> None:
+    rows = models.features.head(50)
+    folder = models.ws.home / "predictions"
+
+    async def scenario(client: Any, app: Any) -> list[str]:
+        got = await client.post("/v1/models/elec/predict", json={"columns": rows.to_dict("list")})
+        assert got.status_code == 200, got.text
+        app.state.server.prediction_log.flush()  # the segment lands as Arrow IPC
+        assert [p.suffix for p in folder.rglob("part-*")] == [".arrow"]
+        deadline = time.monotonic() + 30
+        while not list(folder.rglob("part-*.parquet")):  # the next compaction picks it up
+            assert time.monotonic() < deadline, "no compaction within 30 s"
+            await asyncio.sleep(0.05)
+        ids: list[str] = got.json()["prediction_ids"]
+        return ids
+
+    app = make_app(options=quiet_options(compact_interval_s=0.2))
+    ids = run_app(app, scenario)
+    assert [p.suffix for p in folder.rglob("part-*")] == [".parquet"]
+    assert sorted(read_predictions(folder, model="elec")["prediction_id"]) == sorted(ids)

@@ -4,13 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from driftline.ids import uuid7
 
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+
+
+def segment_rows(path: Path) -> int:
+    """Rows in one segment file, Parquet or Arrow IPC."""
+    if path.suffix == ".parquet":
+        return int(pq.read_metadata(path).num_rows)
+    with pa.memory_map(str(path)) as source:
+        return int(pa.ipc.open_file(source).read_all().num_rows)
+
+
+def segment_schema(path: Path) -> pa.Schema:
+    """The schema of one segment file, Parquet or Arrow IPC."""
+    if path.suffix == ".parquet":
+        return pq.read_schema(path)
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).schema
 
 
 class FakeClock:

@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import orjson
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 
 from driftline.exceptions import ValidationError
@@ -21,7 +20,7 @@ from driftline.serving.predlog import (
     read_predictions,
 )
 
-from .conftest import T0, FakeClock
+from .conftest import T0, FakeClock, segment_rows, segment_schema
 
 NAMES = ("amount", "age", "score")
 
@@ -47,7 +46,7 @@ def batch(n: int, start: int = 0, **changes: Any) -> PredictionBatch:
 
 
 def files(root: Path) -> list[Path]:
-    return sorted(root.rglob("part-*.parquet"))
+    return sorted(root.rglob("part-*.arrow"))
 
 
 def test_batches_read_back_exactly_like_the_same_rows(tmp_path: Path, clock: FakeClock) -> None:
@@ -77,7 +76,7 @@ def test_typed_segments_keep_no_json_copy_and_readers_rebuild_it(tmp_path: Path)
     with PredictionLogWriter(tmp_path, clock=FakeClock()) as log:
         log.submit_batch(one)
     (path,) = files(tmp_path)
-    names = pq.read_schema(path).names
+    names = segment_schema(path).names
     assert "features" not in names
     assert [n for n in names if n.startswith("f_")] == ["f_amount", "f_age", "f_score"]
     frame = read_predictions(tmp_path)
@@ -119,9 +118,9 @@ def test_a_batch_larger_than_a_segment_is_cut_across_files(tmp_path: Path) -> No
     log.submit_batch(batch(100))
     log.submit_batch(batch(30, 500))
     log.drain()
-    assert [pq.read_metadata(p).num_rows for p in files(tmp_path)] == [70]
+    assert [segment_rows(p) for p in files(tmp_path)] == [70]
     log.close()
-    assert sorted(pq.read_metadata(p).num_rows for p in files(tmp_path)) == [60, 70]
+    assert sorted(segment_rows(p) for p in files(tmp_path)) == [60, 70]
     assert (log.written, log.segments) == (130, 2)
 
 

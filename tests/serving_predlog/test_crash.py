@@ -7,9 +7,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from driftline.serving.predlog import read_predictions
+
+from .conftest import segment_rows
 
 SCRIPT = textwrap.dedent(
     """
@@ -26,12 +26,12 @@ SCRIPT = textwrap.dedent(
     writer.drain()                       # two segments land; 50 rows stay open
     writer.submit([row(i) for i in range(250, 280)])   # 30 more rows queued
 
-    def die_half_written(table, handle, **kwargs):
-        handle.write(b"PAR1" + b"x" * 100)
+    def die_half_written(table, handle):
+        handle.write(b"ARROW1" + b"x" * 100)
         handle.flush()
         os.kill(os.getpid(), signal.SIGKILL)
 
-    _segments.pq.write_table = die_half_written
+    _segments._write_arrow = die_half_written
     writer.flush()                       # killed while writing the third segment
     """
 )
@@ -43,8 +43,8 @@ def test_killed_writer_loses_only_its_open_segment(tmp_path: Path) -> None:
         [sys.executable, "-c", SCRIPT, str(log)], capture_output=True, timeout=60
     )
     assert result.returncode == -9, result.stderr.decode()
-    visible = sorted(log.rglob("part-*.parquet"))
-    assert [pq.read_metadata(p).num_rows for p in visible] == [100, 100]
+    visible = sorted(log.rglob("part-*.arrow"))
+    assert [segment_rows(p) for p in visible] == [100, 100]
     hidden = [p.name for p in log.rglob("*.tmp")]
     assert len(hidden) == 1 and hidden[0].startswith(".part-"), hidden
     frame = read_predictions(log)

@@ -9,18 +9,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 
 from driftline.exceptions import ConflictError, UnavailableError, ValidationError
 from driftline.serving.predlog import PredictionLogWriter, _segments, read_predictions
 
-from .conftest import T0, FakeClock
+from .conftest import T0, FakeClock, segment_rows
 
 Row = Callable[..., dict[str, Any]]
 
 
-def files(root: Path, pattern: str = "part-*.parquet") -> list[Path]:
+def files(root: Path, pattern: str = "part-*.arrow") -> list[Path]:
     return sorted(root.rglob(pattern))
 
 
@@ -31,9 +30,9 @@ def test_rows_land_once_and_counters_add_up(
     writer = PredictionLogWriter(tmp_path, segment_rows=100, clock=clock)
     assert writer.submit(rows) == 250
     writer.drain()
-    assert [pq.read_metadata(p).num_rows for p in files(tmp_path)] == [100, 100]
+    assert [segment_rows(p) for p in files(tmp_path)] == [100, 100]
     writer.close()
-    assert sorted(pq.read_metadata(p).num_rows for p in files(tmp_path)) == [50, 100, 100]
+    assert sorted(segment_rows(p) for p in files(tmp_path)) == [50, 100, 100]
     assert (writer.accepted, writer.written, writer.segments, writer.dropped) == (250, 250, 3, 0)
     frame = read_predictions(tmp_path)
     assert sorted(frame["prediction_id"]) == sorted(r["prediction_id"] for r in rows)
@@ -223,15 +222,15 @@ def test_invalid_rows_are_counted_and_named_and_do_not_sink_their_batch(
 def test_a_failed_write_leaves_no_visible_or_temporary_file(
     tmp_path: Path, make_row: Row, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def half_then_fail(table: Any, handle: Any, **kwargs: Any) -> None:
-        handle.write(b"PAR1 half a file")
+    def half_then_fail(table: Any, handle: Any) -> None:
+        handle.write(b"ARROW1 half a file")
         raise OSError("No space left on device")
 
     drops: list[int] = []
     writer = PredictionLogWriter(tmp_path, on_drop=drops.append)
     writer.submit([make_row(i) for i in range(7)])
     with monkeypatch.context() as patch:
-        patch.setattr(_segments.pq, "write_table", half_then_fail)
+        patch.setattr(_segments, "_write_arrow", half_then_fail)
         writer.flush()
     assert files(tmp_path, "*") == [p for p in files(tmp_path, "*") if p.is_dir()]
     assert (writer.failed, writer.written, sum(drops)) == (7, 0, 7)

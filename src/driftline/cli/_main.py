@@ -19,6 +19,7 @@ from driftline.cli import (
     lineage,
     models,
     monitor,
+    predlog,
     quality,
     retrain,
     run,
@@ -48,6 +49,7 @@ serve.register(app)
 run.register(app)
 alerts.register(app)
 monitor.register(app)
+predlog.register(app)
 
 
 def build_command() -> Any:

@@ -68,6 +68,10 @@ class ServingOptions:
     sample_rate: float = 1.0
     #: Rows the prediction log may hold before it counts drops.
     log_queue_rows: int = 100_000
+    #: Seconds between compactions of the prediction log's closed Arrow segments into
+    #: Parquet, each in a child process at the lowest CPU priority; 0 disables them
+    #: (``driftline predlog compact`` does it by hand).
+    compact_interval_s: float = 3600.0
     #: Seconds between judgements of running canaries; 0 leaves it to explicit calls.
     canary_interval_s: float = 1.0
     #: Shadow calls allowed in flight; more are skipped and counted.
@@ -97,9 +101,10 @@ class ServingOptions:
             raise ValidationError(
                 f"serving option sample_rate must be in (0, 1], got {self.sample_rate}"
             )
-        if self.poll_interval_s < 0 or self.drain_timeout_s < 0:
+        if self.poll_interval_s < 0 or self.drain_timeout_s < 0 or self.compact_interval_s < 0:
             raise ValidationError(
-                "serving options poll_interval_s and drain_timeout_s must be >= 0"
+                "serving options poll_interval_s, drain_timeout_s and compact_interval_s "
+                "must be >= 0"
             )
         if self.batching is not None:
             self.batching.check()

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from driftline.exceptions import DriftlineError, NotFoundError, ValidationError, http_status_for
@@ -27,7 +28,7 @@ from driftline.serving._options import ServingOptions
 from driftline.serving._routing_spec import policy_from_spec
 from driftline.serving._runtime import Prediction, ServedVersion
 from driftline.serving._swap import Swapper
-from driftline.serving.predlog import PredictionBatch
+from driftline.serving.predlog import PredictionBatch, compact_in_child
 from driftline.serving.routing import Canary, CanaryRollout, RouteDecision
 from driftline.store import Clock, utc_now
 
@@ -146,6 +147,9 @@ class ModelServer:
             self._keep(asyncio.ensure_future(self._every(self.options.poll_interval_s, self._poll)))
         if self.options.canary_interval_s > 0:
             every = self._every(self.options.canary_interval_s, self._evaluate_async)
+            self._keep(asyncio.ensure_future(every))
+        if self.options.compact_interval_s > 0 and self._log_directory() is not None:
+            every = self._every(self.options.compact_interval_s, self._compact)
             self._keep(asyncio.ensure_future(every))
 
     async def stop(self) -> None:
@@ -440,6 +444,27 @@ class ModelServer:
     # -- background work ----------------------------------------------------------------------
     async def _poll(self) -> None:
         await self.swapper.refresh()
+
+    def _log_directory(self) -> Path | None:
+        directory = getattr(self.prediction_log, "directory", None)
+        return directory if isinstance(directory, Path) else None
+
+    async def _compact(self) -> None:
+        """Turn the prediction log's closed Arrow segments into Parquet, in a niced child."""
+        directory = self._log_directory()
+        if directory is None or not directory.is_dir():
+            return
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(None, compact_in_child, directory)
+        if result.segments or result.failed:
+            _log.info(
+                "compacted %d log segments (%d rows, %d -> %d bytes)%s",
+                result.segments,
+                result.rows,
+                result.bytes_before,
+                result.bytes_after,
+                f"; failed: {'; '.join(result.failed)}" if result.failed else "",
+            )
 
     async def _every(self, seconds: float, job: Callable[[], Any]) -> None:
         while True:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -25,9 +25,10 @@ from driftline.serving.predlog._codecs import (
     features_json,
 )
 from driftline.serving.predlog._segments import (
+    FORMATS,
     HOUR_US,
+    PARQUET,
     PREFIX,
-    SUFFIX,
     datetime_to_us,
     parse_hour_label,
 )
@@ -70,8 +71,27 @@ def _hour_dirs(folder: Path, since: datetime | None, until: datetime | None) -> 
 
 
 def _segments(folders: Iterable[Path]) -> list[Path]:
-    # Only renamed, complete files match: temporaries are hidden and end in .tmp.
-    return [p for folder in folders for p in sorted(folder.glob(f"{PREFIX}*{SUFFIX}"))]
+    """The segment files in ``folders``; a segment compacted to Parquet is read from there.
+
+    Only renamed, complete files match: temporaries are hidden and end in .tmp. While a
+    compaction runs, an Arrow segment and its Parquet copy may both be listed for a moment:
+    the Parquet one wins.
+    """
+    found: list[Path] = []
+    for folder in folders:
+        by_stem: dict[str, Path] = {}
+        for path in sorted(folder.glob(f"{PREFIX}*")):
+            if path.suffix in FORMATS and (path.stem not in by_stem or path.suffix == PARQUET):
+                by_stem[path.stem] = path
+        found.extend(by_stem[stem] for stem in sorted(by_stem))
+    return found
+
+
+def _read_schema(path: Path) -> pa.Schema:
+    if path.suffix == PARQUET:
+        return pq.read_schema(path)
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).schema
 
 
 def _root(directory: str | Path) -> Path:
@@ -113,19 +133,37 @@ def _load(
     """Read files grouped by schema (usually one group), each group as one dataset scan."""
     import pyarrow.dataset as pads
 
-    groups: dict[bytes, tuple[pa.Schema, list[Path]]] = {}
+    groups: dict[tuple[str, bytes], tuple[pa.Schema, list[Path]]] = {}
     for path in files:
-        schema = pq.read_schema(path)
-        groups.setdefault(schema.serialize().to_pybytes(), (schema, []))[1].append(path)
+        schema = _read_schema(path)
+        key = (path.suffix, schema.serialize().to_pybytes())
+        groups.setdefault(key, (schema, []))[1].append(path)
     expression = _time_filter(since, until)
     frames = []
-    for schema, paths in groups.values():
+    for (suffix, _), (schema, paths) in groups.items():
         metadata = dict(schema.metadata or {})
         wanted = schema.names if columns is None else _projection(schema, columns, metadata)
-        dataset = pads.dataset([str(p) for p in paths], schema=schema, format="parquet")
+        dataset = pads.dataset([str(p) for p in paths], schema=schema, format=FORMATS[suffix])
         table = dataset.to_table(columns=wanted, filter=expression)
         frames.append((table, metadata))
     return frames
+
+
+def _load_listed(
+    list_files: Callable[[], list[Path]],
+    since: datetime | None,
+    until: datetime | None,
+    columns: Sequence[str] | None,
+) -> list[tuple[pa.Table, dict[bytes, bytes]]]:
+    """:func:`_load` the listed files, listing again if a compaction moved one meanwhile."""
+    for attempt in range(3):
+        files = list_files()
+        try:
+            return _load(files, since, until, columns)
+        except FileNotFoundError:
+            if attempt == 2 or all(p.exists() for p in files):
+                raise
+    raise AssertionError("unreachable")
 
 
 def _projection(
@@ -222,17 +260,21 @@ def read_predictions(
     root = _root(directory)
     since, until = _aware("since", since), _aware("until", until)
     _check_columns(columns, PREDICTION_COLUMNS, typed=True)
-    folders: list[Path] = []
-    for name, model_dir in _subdirs(root, "model"):
-        if model is not None and name != model:
-            continue
-        for number, version_dir in _subdirs(model_dir, "version"):
-            if version is not None and number != str(version):
+
+    def listed() -> list[Path]:
+        folders: list[Path] = []
+        for name, model_dir in _subdirs(root, "model"):
+            if model is not None and name != model:
                 continue
-            folders.extend(_hour_dirs(version_dir, since, until))
+            for number, version_dir in _subdirs(model_dir, "version"):
+                if version is not None and number != str(version):
+                    continue
+                folders.extend(_hour_dirs(version_dir, since, until))
+        return _segments(folders)
+
     frames = [
         _normalise_predictions(table, metadata, columns)
-        for table, metadata in _load(_segments(folders), since, until, columns)
+        for table, metadata in _load_listed(listed, since, until, columns)
     ]
     return _assemble(frames, PREDICTION_COLUMNS, columns)
 
@@ -248,9 +290,11 @@ def read_feedback(
     root = _root(directory)
     since, until = _aware("since", since), _aware("until", until)
     _check_columns(columns, FEEDBACK_COLUMNS, typed=False)
-    files = _segments(_hour_dirs(root, since, until))
     frames = [
-        _to_frame(table, ("label", "extra")) for table, _ in _load(files, since, until, columns)
+        _to_frame(table, ("label", "extra"))
+        for table, _ in _load_listed(
+            lambda: _segments(_hour_dirs(root, since, until)), since, until, columns
+        )
     ]
     return _assemble(frames, FEEDBACK_COLUMNS, columns)
 

@@ -15,11 +15,16 @@ import pyarrow.parquet as pq
 from driftline.ids import uuid7
 
 __all__ = [
+    "ARROW",
+    "FORMATS",
     "HOUR_US",
+    "PARQUET",
+    "PREFIX",
     "Segment",
     "datetime_to_us",
     "dictionary_columns",
     "ensure_dir",
+    "fsync_dir",
     "hour_label",
     "parse_hour_label",
     "write_segment",
@@ -28,7 +33,12 @@ __all__ = [
 HOUR_US = 3_600_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
-PREFIX, SUFFIX, TEMP_SUFFIX = "part-", ".parquet", ".tmp"
+PREFIX, TEMP_SUFFIX = "part-", ".tmp"
+# Segment formats by file suffix: Parquet (zstd) for keeping, Arrow IPC (uncompressed) for
+# the server's hot log, which costs a quarter of Parquet's CPU to write and is compacted
+# to Parquet later (see compact_log).
+PARQUET, ARROW = ".parquet", ".arrow"
+FORMATS = {PARQUET: "parquet", ARROW: "ipc"}
 # Columns whose values are (nearly) all different: dictionary pages only cost time there.
 _UNIQUE = frozenset({"prediction_id", "time", "features", "extra"})
 
@@ -70,7 +80,7 @@ class Segment:
     rows: int = 0
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     # Renames and new entries are durable only once the directory itself is synced.
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -86,7 +96,7 @@ def ensure_dir(directory: Path) -> None:
     missing = [p for p in (directory, *directory.parents) if not p.exists()]
     directory.mkdir(parents=True, exist_ok=True)
     for created in sorted(missing, key=lambda p: len(p.parts)):
-        _fsync_dir(created.parent)
+        fsync_dir(created.parent)
 
 
 def dictionary_columns(schema: pa.Schema) -> list[str]:
@@ -106,35 +116,60 @@ def dictionary_columns(schema: pa.Schema) -> list[str]:
     ]
 
 
-def write_segment(table: pa.Table, directory: Path) -> Path:
+def write_segment(
+    table: pa.Table, directory: Path, *, suffix: str = PARQUET, stem: str | None = None
+) -> Path:
     """Write ``table`` as a new segment in ``directory``; the file appears whole or not at all.
 
-    The bytes go to a hidden temporary name in the same directory, are fsynced, renamed to
-    ``part-<uuid7>.parquet`` and the directory is fsynced: readers list only ``part-*.parquet``
-    so they never open a file that is still being written, and a crash leaves at most a
-    hidden ``.part-*.tmp`` behind.
+    ``suffix`` picks the format: ``.parquet`` (zstd) or ``.arrow`` (Arrow IPC file format,
+    uncompressed). The bytes go to a hidden temporary name in the same directory through
+    Arrow's own file (no Python call, so no GIL, per write), are fsynced, renamed to
+    ``part-<uuid7><suffix>`` (or ``<stem><suffix>``) and the directory is fsynced: readers
+    list only ``part-*`` files with a known suffix, so they never open a file that is still
+    being written, and a crash leaves at most a hidden ``.part-*.tmp`` behind.
     """
-    name = f"{PREFIX}{uuid7()}{SUFFIX}"
+    if suffix not in FORMATS:
+        raise ValueError(f"unknown segment suffix {suffix!r}")
+    name = f"{stem or PREFIX + str(uuid7())}{suffix}"
     final, temp = directory / name, directory / f".{name}{TEMP_SUFFIX}"
     try:
-        with open(temp, "wb") as handle:
-            pq.write_table(
-                table,
-                handle,
-                # zstd's fastest level: the log is written on the serving machine, where CPU
-                # is worth more than the last 5% of the file size.
-                compression="zstd",
-                compression_level=-1,
-                use_dictionary=dictionary_columns(table.schema),
-                # Readers prune by time; min/max of the other columns would cost 15% more.
-                write_statistics=["time"],
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
+        with pa.OSFile(str(temp), "wb") as sink:
+            if suffix == PARQUET:
+                _write_parquet(table, sink)
+            else:
+                _write_arrow(table, sink)
+        _fsync_file(temp)
         os.replace(temp, final)
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-    _fsync_dir(directory)
+    fsync_dir(directory)
     return final
+
+
+def _write_parquet(table: pa.Table, sink: pa.NativeFile) -> None:
+    pq.write_table(
+        table,
+        sink,
+        # zstd's fastest level: CPU on the serving machine is worth more than the last 5%
+        # of the file size.
+        compression="zstd",
+        compression_level=-1,
+        use_dictionary=dictionary_columns(table.schema),
+        # Readers prune by time; min/max of the other columns would cost 15% more.
+        write_statistics=["time"],
+    )
+
+
+def _write_arrow(table: pa.Table, sink: pa.NativeFile) -> None:
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
