@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from driftline.serving import features_frame, read_predictions
+from driftline.serving._log_batches import merged_log_batch
 
 from .conftest import quiet_options
 
@@ -87,6 +90,7 @@ def test_the_server_compacts_closed_log_segments_in_the_background(
     async def scenario(client: Any, app: Any) -> list[str]:
         got = await client.post("/v1/models/elec/predict", json={"columns": rows.to_dict("list")})
         assert got.status_code == 200, got.text
+        await asyncio.sleep(0)  # the log takes the turn's requests once the turn ends
         app.state.server.prediction_log.flush()  # the segment lands as Arrow IPC
         assert [p.suffix for p in folder.rglob("part-*")] == [".arrow"]
         deadline = time.monotonic() + 30
@@ -100,3 +104,77 @@ def test_the_server_compacts_closed_log_segments_in_the_background(
     ids = run_app(app, scenario)
     assert [p.suffix for p in folder.rglob("part-*")] == [".parquet"]
     assert sorted(read_predictions(folder, model="elec")["prediction_id"]) == sorted(ids)
+
+
+class BatchSink(RowsOnly):
+    """A sink that keeps the batches it is handed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[Any] = []
+
+    def submit_batch(self, batch: Any) -> int:
+        self.batches.append(batch)
+        return len(batch)
+
+
+def test_requests_answered_in_one_turn_reach_the_log_as_one_batch(
+    models: Any, make_app: Any, run_app: Any
+) -> None:
+    sink = BatchSink()
+    rows = models.features.head(40).to_dict("records")
+
+    async def scenario(client: Any, app: Any) -> list[Any]:
+        calls = [client.post("/v1/models/elec/predict", json={"records": [r]}) for r in rows]
+        return [got.json() for got in await asyncio.gather(*calls)]
+
+    answers = run_app(make_app(prediction_log=sink), scenario)
+    assert all("prediction_ids" in a for a in answers), answers[0]
+    # 40 concurrent single-row requests share model calls, and each call's requests share
+    # one log batch: fewer batches than requests, every row once, each with its own answer.
+    assert 1 <= len(sink.batches) < len(rows)
+    logged = {
+        pid: (prediction, latency)
+        for batch in sink.batches
+        for pid, prediction, latency in zip(
+            batch.prediction_ids,
+            batch.predictions.tolist(),
+            np.broadcast_to(batch.latency_ms, len(batch)).tolist(),
+            strict=True,
+        )
+    }
+    assert len(logged) == len(rows)
+    for answer in answers:
+        (pid,) = answer["prediction_ids"]
+        assert logged[pid][0] == answer["predictions"][0] and logged[pid][1] > 0
+    merged = [b for b in sink.batches if len(b) > 1]
+    assert merged and all(isinstance(b.latency_ms, np.ndarray) for b in merged)
+
+
+def served(data: Any, predictions: Any, probabilities: Any = None, ids: Any = None) -> Any:
+    """Just what the log takes from an answered request."""
+    n = len(data)
+    return SimpleNamespace(
+        model="elec",
+        version=SimpleNamespace(number=1),
+        route="primary",
+        inputs=SimpleNamespace(data=data, columns=("a", "b"), n_rows=n),
+        prediction=SimpleNamespace(predictions=predictions, probabilities=probabilities),
+        prediction_ids=ids or [f"id-{i}" for i in range(n)],
+        latency_s=0.002,
+    )
+
+
+def test_requests_that_do_not_stack_are_logged_one_by_one() -> None:
+    floats = served(np.ones((2, 2)), np.array([0, 1]), np.full((2, 2), 0.5))
+    ints = served(np.ones((1, 2), dtype=np.int64), np.array([1]), np.full((1, 2), 0.5))
+    frame = served(pd.DataFrame({"a": [1.0], "b": ["x"]}), np.array([1]))
+    no_proba = served(np.ones((1, 2)), np.array([1]))
+    assert merged_log_batch([floats, ints], None) is None
+    assert merged_log_batch([floats, frame], None) is None
+    assert merged_log_batch([floats, no_proba], None) is None
+    both = merged_log_batch(
+        [floats, served(np.zeros((3, 2)), np.array([1, 1, 0]), np.zeros((3, 2)))], None
+    )
+    assert both is not None and len(both) == 5 and both.features.shape == (5, 2)
+    assert both.latency_ms.tolist() == [2.0] * 5

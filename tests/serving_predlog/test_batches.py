@@ -196,3 +196,16 @@ def test_rows_and_batches_share_one_segment(tmp_path: Path, make_row: Any) -> No
     features = features_frame(read_predictions(tmp_path))
     assert list(features.columns) == list(NAMES)
     assert features["age"].tolist()[:3] == [0.0, 2.0, 4.0]
+
+
+def test_per_row_latencies_of_a_merged_batch_are_kept(tmp_path: Path) -> None:
+    merged = batch(3, latency_ms=np.array([1.5, 2.5, 4.0]))
+    with PredictionLogWriter(tmp_path, clock=FakeClock()) as log:
+        log.submit_batch(merged)
+        log.submit_batch(batch(2, start=3))  # one latency for both rows
+    frame = read_predictions(tmp_path)
+    assert frame["latency_ms"].tolist() == [1.5, 2.5, 4.0, 1.25, 1.25]
+    assert [r["latency_ms"] for r in merged.rows()] == [1.5, 2.5, 4.0]
+    assert merged.take(slice(1, 3)).latency_ms.tolist() == [2.5, 4.0]
+    with pytest.raises(ValidationError, match="latency_ms has 2"):
+        batch(3, latency_ms=np.array([1.0, 2.0]))

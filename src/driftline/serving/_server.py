@@ -23,12 +23,13 @@ from driftline.serving._deployments import DeploymentRecorder
 from driftline.serving._endpoint import ModelEndpoint, RefState, versions_of
 from driftline.serving._ids import prediction_ids
 from driftline.serving._inputs import InputSchema, ModelInput
+from driftline.serving._log_batches import LogCoalescer
 from driftline.serving._metrics import ServingMetrics
 from driftline.serving._options import ServingOptions
 from driftline.serving._routing_spec import policy_from_spec
 from driftline.serving._runtime import Prediction, ServedVersion
 from driftline.serving._swap import Swapper
-from driftline.serving.predlog import PredictionBatch, compact_in_child
+from driftline.serving.predlog import compact_in_child
 from driftline.serving.routing import Canary, CanaryRollout, RouteDecision
 from driftline.store import Clock, utc_now
 
@@ -134,6 +135,9 @@ class ModelServer:
         self._side_tasks: set[asyncio.Future[Any]] = set()
         self._shadows = 0
         self._loaded: asyncio.Task[Any] | None = None
+        self._coalescer = LogCoalescer(
+            lambda: self.clock(), self.metrics.log_rows.inc, self._log_failed
+        )
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -155,6 +159,7 @@ class ModelServer:
     async def stop(self) -> None:
         """Stop background work, end the deployments, flush the logs, free the pool."""
         await self.settle()
+        self._coalescer.flush()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -244,14 +249,13 @@ class ModelServer:
         return result
 
     def _log(self, sink: RowSink, result: Served) -> None:
-        """Hand the rows to the prediction log as one batch (row dicts: big ones off the loop)."""
-        submit_batch = getattr(sink, "submit_batch", None)
-        if submit_batch is not None:
-            try:
-                batch = log_batch(result, result.version, result.route, self.clock())
-                self.metrics.log_rows.inc(submit_batch(batch))
-            except Exception as exc:  # logging must never cost the client its answer
-                self._log_failed(result, exc)
+        """Hand the rows to the prediction log in batches (row dicts: big ones off the loop).
+
+        Batches go through the coalescer: the requests answered in one turn of the loop
+        (one micro-batch of a model) reach the log as one batch.
+        """
+        if getattr(sink, "submit_batch", None) is not None:
+            self._coalescer.add(sink, result)
             return
         if result.inputs.n_rows <= _INLINE_LOG_ROWS:
             self._submit(sink, result)
@@ -484,22 +488,6 @@ class ModelServer:
         self._side_tasks.add(task)
         task.add_done_callback(self._side_tasks.discard)
         self._keep(task)
-
-
-def log_batch(result: Served, served: ServedVersion, route: str, now: Any) -> PredictionBatch:
-    """The prediction-log batch for an answered request: its arrays, no per-row work."""
-    return PredictionBatch(
-        model=result.model,
-        version=served.number,
-        prediction_ids=result.prediction_ids,
-        predictions=result.prediction.predictions,
-        features=result.inputs.data,
-        feature_names=result.inputs.columns,
-        probabilities=result.prediction.probabilities,
-        route=route,
-        latency_ms=result.latency_s * 1000.0,
-        time=now,
-    )
 
 
 def log_rows(result: Served, served: ServedVersion, route: str, now: Any) -> list[dict[str, Any]]:

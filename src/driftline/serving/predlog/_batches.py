@@ -24,7 +24,8 @@ class PredictionBatch:
     Arrow columns at once, with no per-row Python work for numeric features.
     ``features`` is a 2-D array or a DataFrame whose columns are ``feature_names``;
     ``predictions`` has one entry per row and ``probabilities`` (when given) one row per row.
-    ``time`` defaults to the writer's clock.
+    ``latency_ms`` is one number for every row or an array with one per row (a batch that
+    merges several requests). ``time`` defaults to the writer's clock.
 
     >>> import numpy as np
     >>> batch = PredictionBatch(
@@ -44,7 +45,7 @@ class PredictionBatch:
     feature_names: tuple[str, ...]
     probabilities: np.ndarray | None = None
     route: str | None = None
-    latency_ms: float | None = None
+    latency_ms: float | np.ndarray | None = None
     time: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -55,6 +56,7 @@ class PredictionBatch:
             len(self.predictions) != n
             or features.shape[0] != n
             or (proba is not None and len(proba) != n)
+            or (isinstance(self.latency_ms, np.ndarray) and len(self.latency_ms) != n)
             or features.ndim != 2
             or features.shape[1] != len(self.feature_names)
         ):
@@ -65,6 +67,8 @@ class PredictionBatch:
         sizes = {"predictions": len(self.predictions), "features": int(self.features.shape[0])}
         if self.probabilities is not None:
             sizes["probabilities"] = len(self.probabilities)
+        if isinstance(self.latency_ms, np.ndarray):
+            sizes["latency_ms"] = len(self.latency_ms)
         wrong = ", ".join(f"{name} has {size}" for name, size in sizes.items() if size != n)
         if wrong:
             return f"prediction batch of {n} prediction_ids has mismatched rows: {wrong}"
@@ -96,7 +100,9 @@ class PredictionBatch:
             feature_names=self.feature_names,
             probabilities=None if self.probabilities is None else self.probabilities[index],
             route=self.route,
-            latency_ms=self.latency_ms,
+            latency_ms=self.latency_ms[index]
+            if isinstance(self.latency_ms, np.ndarray)
+            else self.latency_ms,
             time=self.time,
         )
 
@@ -105,6 +111,10 @@ class PredictionBatch:
         predictions = np.asarray(self.predictions).tolist()
         proba = self.probabilities
         probabilities = proba.tolist() if proba is not None else [None] * len(predictions)
+        latency = self.latency_ms
+        latencies = (
+            latency.tolist() if isinstance(latency, np.ndarray) else [latency] * len(predictions)
+        )
         return [
             {
                 "prediction_id": pid,
@@ -112,13 +122,18 @@ class PredictionBatch:
                 "model": self.model,
                 "version": self.version,
                 "route": self.route,
-                "latency_ms": self.latency_ms,
+                "latency_ms": latency_ms,
                 "prediction": prediction,
                 "probabilities": probs,
                 "features": feats,
             }
-            for pid, prediction, probs, feats in zip(
-                self.prediction_ids, predictions, probabilities, self.feature_rows(), strict=True
+            for pid, prediction, probs, feats, latency_ms in zip(
+                self.prediction_ids,
+                predictions,
+                probabilities,
+                self.feature_rows(),
+                latencies,
+                strict=True,
             )
         ]
 

@@ -82,7 +82,7 @@ def encode_batches(batches: Sequence[PredictionBatch], times: Sequence[int]) -> 
         "model": pa.repeat(pa.scalar(first.model, pa.string()), n),
         "version": pa.repeat(pa.scalar(int(first.version), pa.int64()), n),
         "route": _per_batch([b.route for b in batches], counts, pa.string()),
-        "latency_ms": _per_batch([b.latency_ms for b in batches], counts, pa.float64()),
+        "latency_ms": _latencies(batches, counts),
         "prediction": prediction,
         "probabilities": _probabilities(batches, n),
     }
@@ -98,6 +98,21 @@ def _per_batch(values: list[Any], counts: np.ndarray, kind: pa.DataType) -> pa.A
     if all(v == values[0] for v in values):
         return pa.repeat(pa.scalar(values[0], kind), int(counts.sum()))
     return pa.array(np.repeat(np.array(values, dtype=object), counts), kind)
+
+
+def _latencies(batches: Sequence[PredictionBatch], counts: np.ndarray) -> pa.Array:
+    """Each row's latency: one per batch (repeated) or one per row (merged requests)."""
+    values = [b.latency_ms for b in batches]
+    if not any(isinstance(v, np.ndarray) for v in values):
+        return _per_batch(values, counts, pa.float64())
+    parts = [
+        np.asarray(v, np.float64)
+        if isinstance(v, np.ndarray)
+        else np.full(int(n), np.nan if v is None else v, np.float64)
+        for v, n in zip(values, counts, strict=True)
+    ]
+    nulls = [np.full(int(n), v is None) for v, n in zip(values, counts, strict=True)]
+    return pa.array(np.concatenate(parts), pa.float64(), mask=np.concatenate(nulls))
 
 
 def _predictions(batches: Sequence[PredictionBatch]) -> tuple[pa.Array, bool]:
