@@ -101,19 +101,26 @@ class LogCoalescer:
         self.on_logged = on_logged
         self.on_failed = on_failed
         self._pending: list[tuple[RowSink, Served]] = []
+        self._now: Any = None
 
     def add(self, sink: RowSink, result: Served) -> None:
-        """Log ``result`` to ``sink`` once the current turn of the loop ends."""
-        self._pending.append((sink, result))
-        if len(self._pending) == 1:
+        """Log ``result`` to ``sink`` once the current turn of the loop ends.
+
+        The rows are stamped with the clock as the turn's first request is logged: the
+        requests of one turn were answered together, and a clock read at the end of the
+        turn could already show a later time.
+        """
+        if not self._pending:
+            self._now = self.clock()
             asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append((sink, result))
 
     def flush(self) -> None:
         """Submit everything collected so far (also called on shutdown)."""
         pending, self._pending = self._pending, []
         if not pending:
             return
-        now = self.clock()
+        now = self._now
         groups: dict[tuple[Any, ...], tuple[RowSink, list[Served]]] = {}
         for sink, result in pending:
             key = (id(sink), result.model, result.version.number, result.route)
