@@ -31,7 +31,7 @@ def compact(
     ] = 0.0,
     json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Rewrite closed Arrow IPC segments as zstd Parquet (the server does it hourly)."""
+    """Rewrite closed Arrow IPC segments as zstd Parquet (the server does it every 10 minutes)."""
     from driftline.serving.predlog import compact_log
 
     settings: Settings = ctx.find_root().obj

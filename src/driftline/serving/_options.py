@@ -71,7 +71,7 @@ class ServingOptions:
     #: Seconds between compactions of the prediction log's closed Arrow segments into
     #: Parquet, each in a child process at the lowest CPU priority; 0 disables them
     #: (``driftline predlog compact`` does it by hand).
-    compact_interval_s: float = 3600.0
+    compact_interval_s: float = 600.0
     #: Seconds between judgements of running canaries; 0 leaves it to explicit calls.
     canary_interval_s: float = 1.0
     #: Shadow calls allowed in flight; more are skipped and counted.

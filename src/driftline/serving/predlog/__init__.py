@@ -9,9 +9,9 @@ Layout (one file per closed segment; files never change once they appear)::
 ``<name>`` is percent-encoded; hours are UTC and come from each row's ``time``. A segment
 is written under a hidden ``.part-*.tmp`` name, fsynced, renamed and its folder fsynced, so
 a reader listing ``part-*`` only ever opens complete files. Prediction segments land as
-uncompressed Arrow IPC files (a quarter of Parquet's CPU on the serving machine, about three
-times the bytes); :func:`compact_log` rewrites them as zstd Parquet under the same name,
-which ``driftline serve`` does hourly in a child process at the lowest CPU priority.
+uncompressed Arrow IPC files (writing them takes a quarter of the CPU zstd Parquet takes; more
+bytes); :func:`compact_log` rewrites them as zstd Parquet under the same name,
+which ``driftline serve`` does every 10 minutes in a child process at the lowest CPU priority.
 Readers take both formats, and the Parquet copy when both exist for a moment.
 
 Prediction segment columns: ``prediction_id`` (string, UUIDv7), ``time`` (timestamp[us,

@@ -1,7 +1,8 @@
 """Compaction: closed Arrow IPC segments rewritten as zstd Parquet, off the request path.
 
 The server writes its prediction log as uncompressed Arrow IPC files because that costs the
-serving machine a quarter of Parquet's CPU per row; the files are about three times larger.
+serving machine a quarter of Parquet's CPU per row; the files are larger (262 against 178
+bytes a row for 20 random float features, and more so for features that compress).
 :func:`compact_log` turns them into Parquet segments of the same name (``part-<id>.arrow``
 becomes ``part-<id>.parquet``). Every step keeps the log readable and whole:
 
