@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from driftline.exceptions import UnavailableError
 from driftline.serving.predlog import (
     PredictionBatch,
     PredictionLogWriter,
@@ -160,3 +161,11 @@ def test_the_cli_compacts_and_names_a_missing_folder(tmp_path: Path) -> None:
     assert missing.returncode != 0
     assert str(tmp_path / "predictions") in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_a_folder_that_cannot_hold_the_lock_file_is_named(tmp_path: Path) -> None:
+    fill(tmp_path, segments=1)
+    (tmp_path / ".compact.lock").mkdir()  # the lock file's name is taken by a folder
+    with pytest.raises(UnavailableError, match=r"cannot compact .*\.compact\.lock"):
+        compact_log(tmp_path)
+    assert suffixes(tmp_path) == [".arrow"]

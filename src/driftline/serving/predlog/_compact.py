@@ -124,7 +124,13 @@ def compact_in_child(
 
 @contextlib.contextmanager
 def _locked(root: Path) -> Iterator[bool]:
-    fd = os.open(root / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(root / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise UnavailableError(
+            f"cannot compact {str(root)!r}: its lock file {_LOCK} cannot be opened "
+            f"({exc.strerror or exc})"
+        ) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -142,9 +148,14 @@ def _compact_one(arrow: Path, cutoff: float, result: CompactResult) -> None:
         stat = arrow.stat()
     except FileNotFoundError:
         return  # removed since the listing
+    assert result.failed is not None
     if parquet.exists():  # an earlier run died between its rename and this removal
-        arrow.unlink(missing_ok=True)
-        fsync_dir(arrow.parent)
+        try:
+            arrow.unlink(missing_ok=True)
+            fsync_dir(arrow.parent)
+        except OSError as exc:
+            result.failed.append(f"{arrow}: {exc}")
+            return
         result.leftovers += 1
         return
     if stat.st_mtime > cutoff:
@@ -154,12 +165,12 @@ def _compact_one(arrow: Path, cutoff: float, result: CompactResult) -> None:
         with pa.memory_map(str(arrow)) as source:
             table = pa.ipc.open_file(source).read_all()
         written = write_segment(table, arrow.parent, suffix=PARQUET, stem=arrow.stem)
+        # Readers prefer the Parquet copy from here on; a failed removal is only a leftover.
+        arrow.unlink()
+        fsync_dir(arrow.parent)
     except (OSError, pa.ArrowException) as exc:
-        assert result.failed is not None
         result.failed.append(f"{arrow}: {exc}")
         return
-    arrow.unlink()
-    fsync_dir(arrow.parent)
     result.segments += 1
     result.rows += table.num_rows
     result.bytes_before += stat.st_size
