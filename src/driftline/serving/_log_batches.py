@@ -111,7 +111,10 @@ class LogCoalescer:
         turn could already show a later time.
         """
         if not self._pending:
-            self._now = self.clock()
+            try:
+                self._now = self.clock()
+            except Exception:  # a failing clock must not fail the request: the writer stamps
+                self._now = None
             asyncio.get_running_loop().call_soon(self.flush)
         self._pending.append((sink, result))
 
