@@ -1,4 +1,4 @@
-"""The segment writer: a bounded in-memory queue drained by one thread into Parquet segments."""
+"""The segment writer: a bounded in-memory queue drained by one thread into segment files."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ __all__ = ["FeedbackLogWriter", "PredictionLogWriter"]
 
 
 class PredictionLogWriter(SegmentLogWriter):
-    """Append served predictions to Parquet segments from a bounded queue, off the request path.
+    """Append served predictions to Arrow IPC segments from a bounded queue, off the request path.
 
     :meth:`submit` puts rows on an in-memory queue of at most ``max_queue`` rows and returns
     at once; rows that do not fit are dropped and counted (``dropped``, ``on_drop(n)``), never
@@ -28,6 +28,8 @@ class PredictionLogWriter(SegmentLogWriter):
     written under a hidden temporary name, fsynced and renamed, so readers see whole files
     only. A process killed mid-segment loses the rows still queued or in open segments
     (at most ``segment_seconds`` of traffic) and leaves no visible partial file.
+    Segments are uncompressed Arrow IPC (``part-<id>.arrow``); :func:`compact_log` rewrites
+    closed ones as zstd Parquet, and the readers take both.
 
     A row is a mapping with ``model`` and ``version`` (required) and ``prediction_id``
     (a new UUIDv7 when missing), ``time`` (aware datetime, epoch seconds or ISO text; the
