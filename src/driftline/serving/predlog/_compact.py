@@ -37,7 +37,7 @@ from driftline.serving.predlog._segments import (
     ARROW,
     PARQUET,
     PREFIX,
-    fsync_dir,
+    fsync_path,
     write_segment,
 )
 
@@ -152,7 +152,7 @@ def _compact_one(arrow: Path, cutoff: float, result: CompactResult) -> None:
     if parquet.exists():  # an earlier run died between its rename and this removal
         try:
             arrow.unlink(missing_ok=True)
-            fsync_dir(arrow.parent)
+            fsync_path(arrow.parent)
         except OSError as exc:
             result.failed.append(f"{arrow}: {exc}")
             return
@@ -167,7 +167,7 @@ def _compact_one(arrow: Path, cutoff: float, result: CompactResult) -> None:
         written = write_segment(table, arrow.parent, suffix=PARQUET, stem=arrow.stem)
         # Readers prefer the Parquet copy from here on; a failed removal is only a leftover.
         arrow.unlink()
-        fsync_dir(arrow.parent)
+        fsync_path(arrow.parent)
     except (OSError, pa.ArrowException) as exc:
         result.failed.append(f"{arrow}: {exc}")
         return

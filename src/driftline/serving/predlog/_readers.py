@@ -83,7 +83,7 @@ def _segments(folders: Iterable[Path]) -> list[Path]:
         for path in sorted(folder.glob(f"{PREFIX}*")):
             if path.suffix in FORMATS and (path.stem not in by_stem or path.suffix == PARQUET):
                 by_stem[path.stem] = path
-        found.extend(by_stem[stem] for stem in sorted(by_stem))
+        found.extend(by_stem.values())  # in name order: a stem keeps its first place
     return found
 
 
@@ -156,14 +156,15 @@ def _load_listed(
     columns: Sequence[str] | None,
 ) -> list[tuple[pa.Table, dict[bytes, bytes]]]:
     """:func:`_load` the listed files, listing again if a compaction moved one meanwhile."""
-    for attempt in range(3):
-        files = list_files()
+    files = list_files()
+    for _ in range(2):
         try:
             return _load(files, since, until, columns)
         except FileNotFoundError:
-            if attempt == 2 or all(p.exists() for p in files):
+            if all(p.exists() for p in files):
                 raise
-    raise AssertionError("unreachable")
+        files = list_files()
+    return _load(files, since, until, columns)
 
 
 def _projection(

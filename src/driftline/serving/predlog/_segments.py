@@ -24,7 +24,7 @@ __all__ = [
     "datetime_to_us",
     "dictionary_columns",
     "ensure_dir",
-    "fsync_dir",
+    "fsync_path",
     "hour_label",
     "parse_hour_label",
     "write_segment",
@@ -80,9 +80,12 @@ class Segment:
     rows: int = 0
 
 
-def fsync_dir(directory: Path) -> None:
-    # Renames and new entries are durable only once the directory itself is synced.
-    fd = os.open(directory, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """Flush a file's bytes, or a directory's entries, to disk.
+
+    Renames and new entries are durable only once the directory itself is synced.
+    """
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -96,7 +99,7 @@ def ensure_dir(directory: Path) -> None:
     missing = [p for p in (directory, *directory.parents) if not p.exists()]
     directory.mkdir(parents=True, exist_ok=True)
     for created in sorted(missing, key=lambda p: len(p.parts)):
-        fsync_dir(created.parent)
+        fsync_path(created.parent)
 
 
 def dictionary_columns(schema: pa.Schema) -> list[str]:
@@ -138,13 +141,13 @@ def write_segment(
                 _write_parquet(table, sink)
             else:
                 _write_arrow(table, sink)
-        _fsync_file(temp)
+        fsync_path(temp)
         os.replace(temp, final)
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-    fsync_dir(directory)
+    fsync_path(directory)
     return final
 
 
@@ -165,11 +168,3 @@ def _write_parquet(table: pa.Table, sink: pa.NativeFile) -> None:
 def _write_arrow(table: pa.Table, sink: pa.NativeFile) -> None:
     with pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
