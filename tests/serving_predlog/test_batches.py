@@ -10,12 +10,14 @@ from typing import Any
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from driftline.exceptions import ValidationError
 from driftline.serving.predlog import (
     PredictionBatch,
     PredictionLogWriter,
+    _segments,
     features_frame,
     read_predictions,
 )
@@ -209,3 +211,97 @@ def test_per_row_latencies_of_a_merged_batch_are_kept(tmp_path: Path) -> None:
     assert merged.take(slice(1, 3)).latency_ms.tolist() == [2.5, 4.0]
     with pytest.raises(ValidationError, match="latency_ms has 2"):
         batch(3, latency_ms=np.array([1.0, 2.0]))
+
+
+def hidden(root: Path) -> list[Path]:
+    return sorted(root.rglob(".part-*.tmp"))
+
+
+def test_a_segment_streams_to_a_hidden_file_and_appears_whole(tmp_path: Path) -> None:
+    # 12 batches of 1,500 rows: the writer encodes and writes every ~8k rows as they come,
+    # so a long segment never sits whole in memory; readers see it only once it closes.
+    log = PredictionLogWriter(tmp_path, clock=FakeClock(), segment_rows=100_000)
+    batches = [batch(1_500, 1_500 * i, time=T0) for i in range(12)]
+    for b in batches:
+        log.submit_batch(b)
+        log.drain()
+    assert files(tmp_path) == [] and len(hidden(tmp_path)) == 1
+    assert hidden(tmp_path)[0].stat().st_size > 8_000 * 8 * len(NAMES)  # pieces already out
+    assert read_predictions(tmp_path).empty
+    log.close()
+    (segment,) = files(tmp_path)
+    assert hidden(tmp_path) == [] and log.written == 18_000 and log.segments == 1
+    with pa.memory_map(str(segment)) as source:
+        assert pa.ipc.open_file(source).num_record_batches >= 2
+    frame = read_predictions(tmp_path)
+    assert frame["prediction_id"].tolist() == [pid for b in batches for pid in b.prediction_ids]
+    np.testing.assert_array_equal(
+        features_frame(frame).to_numpy(), np.vstack([b.features for b in batches])
+    )
+
+
+def test_rows_that_change_the_columns_mid_segment_start_a_new_file(tmp_path: Path) -> None:
+    # A version whose inputs change shape (a new feature) within one segment: the rows so
+    # far land as they are and the rest go to a second file, none lost.
+    log = PredictionLogWriter(tmp_path, clock=FakeClock(), segment_rows=100_000)
+    wider = ("amount", "age", "score", "tenure")
+    first = [batch(3_000, 3_000 * i, time=T0) for i in range(3)]
+    second = [
+        batch(3_000, 9_000 + 3_000 * i, time=T0, features=np.ones((3_000, 4)), feature_names=wider)
+        for i in range(3)
+    ]
+    for b in first + second:
+        log.submit_batch(b)
+        log.drain()
+    log.close()
+    assert (log.written, log.failed, log.segments) == (18_000, 0, 2)
+    schemas = sorted(len(segment_schema(p).names) for p in files(tmp_path))
+    assert schemas[1] == schemas[0] + 1
+    frame = read_predictions(tmp_path)
+    assert len(frame) == 18_000 and frame["prediction_id"].is_unique
+    assert features_frame(frame)["tenure"].notna().sum() == 9_000
+
+
+def test_a_failed_piece_loses_its_whole_file_and_the_log_carries_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = {"n": 0}
+    real = _segments.SegmentFile.write
+
+    def second_write_fails(segment: Any, table: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("No space left on device")
+        real(segment, table)
+
+    monkeypatch.setattr(_segments.SegmentFile, "write", second_write_fails)
+    drops: list[int] = []
+    log = PredictionLogWriter(
+        tmp_path, clock=FakeClock(), segment_rows=100_000, on_drop=drops.append
+    )
+    for i in range(4):  # 4 x 4,500 rows: pieces of 9,000, the second one fails
+        log.submit_batch(batch(4_500, 4_500 * i, time=T0))
+        log.drain()
+    assert hidden(tmp_path) == [] and files(tmp_path) == []
+    log.submit_batch(batch(10, 100_000, time=T0))
+    log.close()
+    # The failed file held both pieces: all or nothing. The next rows start a new file.
+    assert (log.failed, sum(drops), log.written) == (18_000, 18_000, 10)
+    assert "No space left" in (log.last_error or "")
+    assert len(read_predictions(tmp_path)) == 10 and hidden(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["ab", "cd", "ef"],  # one length: the joined fast path
+        ["a", "bcd", "ef"],  # lengths that add up like the fast path's but differ
+        ["ab\ncd", "", "xy"],  # newlines inside ids
+        ["é1", "ü2", "ab"],  # not ASCII
+        ["", "", ""],
+    ],
+)
+def test_ids_of_any_length_or_text_read_back_exactly(tmp_path: Path, ids: list[str]) -> None:
+    with PredictionLogWriter(tmp_path, clock=FakeClock()) as log:
+        log.submit_batch(batch(3, prediction_ids=ids))
+    assert sorted(read_predictions(tmp_path)["prediction_id"]) == sorted(ids)

@@ -26,12 +26,12 @@ SCRIPT = textwrap.dedent(
     writer.drain()                       # two segments land; 50 rows stay open
     writer.submit([row(i) for i in range(250, 280)])   # 30 more rows queued
 
-    def die_half_written(table, handle):
-        handle.write(b"ARROW1" + b"x" * 100)
-        handle.flush()
+    def die_half_written(segment, table):
+        segment._buffer.write(b"ARROW1" + b"x" * 100)
+        segment._buffer.flush()
         os.kill(os.getpid(), signal.SIGKILL)
 
-    _segments._write_arrow = die_half_written
+    _segments.SegmentFile.write = die_half_written
     writer.flush()                       # killed while writing the third segment
     """
 )

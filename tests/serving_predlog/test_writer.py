@@ -222,15 +222,15 @@ def test_invalid_rows_are_counted_and_named_and_do_not_sink_their_batch(
 def test_a_failed_write_leaves_no_visible_or_temporary_file(
     tmp_path: Path, make_row: Row, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def half_then_fail(table: Any, handle: Any) -> None:
-        handle.write(b"ARROW1 half a file")
+    def half_then_fail(segment: Any, table: Any) -> None:
+        segment._buffer.write(b"ARROW1 half a file")
         raise OSError("No space left on device")
 
     drops: list[int] = []
     writer = PredictionLogWriter(tmp_path, on_drop=drops.append)
     writer.submit([make_row(i) for i in range(7)])
     with monkeypatch.context() as patch:
-        patch.setattr(_segments, "_write_arrow", half_then_fail)
+        patch.setattr(_segments.SegmentFile, "write", half_then_fail)
         writer.flush()
     assert files(tmp_path, "*") == [p for p in files(tmp_path, "*") if p.is_dir()]
     assert (writer.failed, writer.written, sum(drops)) == (7, 0, 7)

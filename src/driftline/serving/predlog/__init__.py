@@ -7,8 +7,9 @@ Layout (one file per closed segment; files never change once they appear)::
     <feedback>/hour=<YYYYMMDDHH>/part-<uuid7>.parquet
 
 ``<name>`` is percent-encoded; hours are UTC and come from each row's ``time``. A segment
-is written under a hidden ``.part-*.tmp`` name, fsynced, renamed and its folder fsynced, so
-a reader listing ``part-*`` only ever opens complete files. Prediction segments land as
+is written under a hidden ``.part-*.tmp`` name (a prediction segment ~8k rows at a time, as
+it fills), fsynced, renamed and its folder fsynced, so a reader listing ``part-*`` only ever
+opens complete files. Prediction segments land as
 uncompressed Arrow IPC files (writing them takes a quarter of the CPU zstd Parquet takes; more
 bytes); :func:`compact_log` rewrites them as zstd Parquet under the same name,
 which ``driftline serve`` does every 10 minutes in a child process at the lowest CPU priority.
@@ -28,6 +29,10 @@ UTC]), ``model`` (string), ``version`` (int64), ``route`` (string), ``latency_ms
   from the typed columns, and the ``f_<name>`` columns from the JSON text for segments
   without them, so both kinds read the same. :func:`features_frame` returns the typed
   columns under their own names. (Segments written before this rule have both.)
+
+These rules hold per file: when the rows of an open prediction segment stop fitting its
+file's columns (a prediction of another type, other feature names), the file lands as it is
+and the segment goes on in a new one.
 
 Rows come as dicts (:meth:`PredictionLogWriter.submit`) or, from the server, as one
 :class:`PredictionBatch` of arrays per request (:meth:`PredictionLogWriter.submit_batch`),

@@ -35,6 +35,7 @@ __all__ = ["BatchPredictionCodec", "encode_batches"]
 
 _NUMERIC_KINDS = frozenset("biuf")
 _MAX_OFFSET = 2**31 - 1
+_SEPARATOR = "\n"
 
 
 class BatchPredictionCodec(PredictionCodec):
@@ -75,9 +76,7 @@ def encode_batches(batches: Sequence[PredictionBatch], times: Sequence[int]) -> 
     n = int(counts.sum())
     prediction, as_json = _predictions(batches)
     columns: dict[str, pa.Array] = {
-        "prediction_id": pa.array(
-            list(chain.from_iterable(b.prediction_ids for b in batches)), pa.string()
-        ),
+        "prediction_id": _strings(list(chain.from_iterable(b.prediction_ids for b in batches))),
         "time": pa.array(np.repeat(np.asarray(times, np.int64), counts)).cast(TIME),
         "model": pa.repeat(pa.scalar(first.model, pa.string()), n),
         "version": pa.repeat(pa.scalar(int(first.version), pa.int64()), n),
@@ -91,6 +90,34 @@ def encode_batches(batches: Sequence[PredictionBatch], times: Sequence[int]) -> 
         rows = chain.from_iterable(b.feature_rows() for b in batches)
         columns["features"] = pa.array([to_json(f) for f in rows], pa.string())
     return Encoded(pa.table(columns), prediction_json=as_json, feature_names=names)
+
+
+def _strings(values: list[Any]) -> pa.Array:
+    """A string column of same-length ASCII text (prediction ids) in a few C calls.
+
+    The ids are joined with newlines; when the text holds exactly one newline per id and
+    it ends every ``stride`` bytes, every id is ``stride - 1`` long and the text minus the
+    newlines is the column's data (~2x cheaper than ``pa.array``, one object at a time).
+    Anything else (uneven lengths, non-ASCII, newlines, not text) goes through ``pa.array``.
+    """
+    n = len(values)
+    try:
+        joined = _SEPARATOR.join(values)
+    except TypeError:
+        return pa.array(values, pa.string())
+    stride, extra = divmod(len(joined) + 1, n) if n else (0, 1)
+    if extra or stride * n > _MAX_OFFSET or not joined.isascii():
+        return pa.array(values, pa.string())
+    text = np.frombuffer((joined + _SEPARATOR).encode("ascii"), np.uint8)
+    grid, newline = text.reshape(n, stride), ord(_SEPARATOR)
+    if np.count_nonzero(text == newline) != n or not (grid[:, -1] == newline).all():
+        return pa.array(values, pa.string())
+    size = stride - 1
+    offsets = (
+        np.arange(0, size * n + 1, size, dtype=np.int32) if size else np.zeros(n + 1, np.int32)
+    )
+    data = np.ascontiguousarray(grid[:, :size])
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def _per_batch(values: list[Any], counts: np.ndarray, kind: pa.DataType) -> pa.Array:
@@ -158,10 +185,14 @@ def _typed_features(
     arrays = [b.features for b in batches if isinstance(b.features, np.ndarray)]
     frames = [b.features for b in batches if isinstance(b.features, pd.DataFrame)]
     if len(arrays) == len(batches) and all(a.dtype.kind in _NUMERIC_KINDS for a in arrays):
-        # Column-major in one copy, a request's small block at a time (cache-friendly);
-        # then every feature column is a contiguous row that Arrow takes without copying.
-        by_column = np.concatenate([a.T for a in arrays], axis=1)
-        typed = {FEATURE_PREFIX + name: pa.array(by_column[j]) for j, name in enumerate(names)}
+        # Column-major in one copy, a request's small block at a time; then every feature
+        # column is a contiguous row that Arrow takes without copying. (Left to itself,
+        # concatenate would lay the transposed blocks out row-major again.)
+        by_column = np.empty((len(names), sum(len(a) for a in arrays)), np.result_type(*arrays))
+        np.concatenate([a.T for a in arrays], axis=1, out=by_column)
+        typed = dict(
+            zip([FEATURE_PREFIX + n for n in names], _rows_as_arrays(by_column), strict=True)
+        )
     elif len(frames) == len(batches):
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         try:
@@ -175,6 +206,23 @@ def _typed_features(
         return None
     columns.update(typed)
     return names
+
+
+def _rows_as_arrays(matrix: np.ndarray) -> list[pa.Array]:
+    """Each row of a C-contiguous numeric matrix as an Arrow array over the same memory.
+
+    ``pa.array`` on a numpy row costs ~25 us whatever its length; a slice of one shared
+    buffer costs ~0.3 us. Booleans (bit-packed in Arrow) take the ``pa.array`` way.
+    """
+    if matrix.dtype.kind == "b" or not matrix.flags.c_contiguous:
+        return [pa.array(row) for row in matrix]
+    kind = pa.from_numpy_dtype(matrix.dtype)
+    n, step = matrix.shape[1], matrix.shape[1] * matrix.itemsize
+    buffer = pa.py_buffer(matrix)
+    return [
+        pa.Array.from_buffers(kind, n, [None, buffer.slice(j * step, step)])
+        for j in range(matrix.shape[0])
+    ]
 
 
 def _from_pandas(series: pd.Series) -> pa.Array:

@@ -68,7 +68,7 @@ class PredictionLogWriter(SegmentLogWriter):
         on_drop: Callable[[int], None] | None = None,
         on_segment: Callable[[Path, int], None] | None = None,
         gate: threading.Event | None = None,
-        poll_interval: float = 0.05,
+        poll_interval: float = 1.0,
     ) -> None:
         super().__init__(
             BatchPredictionCodec(),
@@ -123,7 +123,7 @@ class FeedbackLogWriter(SegmentLogWriter):
         on_drop: Callable[[int], None] | None = None,
         on_segment: Callable[[Path, int], None] | None = None,
         gate: threading.Event | None = None,
-        poll_interval: float = 0.05,
+        poll_interval: float = 1.0,
     ) -> None:
         super().__init__(
             FeedbackCodec(),
