@@ -26,6 +26,8 @@ concurrency 16 (rows/s); ``rf-1`` one row to the RandomForest at concurrency 64 
 timeouts, errors). Idle memory: the RSS summed over the server's process tree after start-up
 and a few requests. Servers run one at a time, interleaved: each round starts every server in
 a rotated order, runs its cases and stops it; the table shows medians over the rounds.
+The logging cost is measured apart, with both driftline servers up at once and wrk
+alternating short slices between them (``--log-pairs``, ``--slice-seconds``).
 """
 
 from __future__ import annotations
@@ -533,6 +535,47 @@ def table(results: dict[tuple[str, str], list[dict[str, float]]], servers: list[
     return "\n".join(lines)
 
 
+def logging_cost(args: argparse.Namespace, cases: list[str]) -> list[str]:
+    """What prediction logging costs in throughput: 1 - driftline / driftline-nolog.
+
+    Both servers run at once and wrk alternates short slices between them (the order
+    flips every pair), so each pair of slices sees the same machine: on a shared machine
+    the speed drifts from minute to minute by more than logging costs, and rounds minutes
+    apart cannot resolve a few percent.
+    """
+    work: Path = args.work
+    rows = json.loads((work / "rows.json").read_text())["rows"]
+    servers = ("driftline", "driftline-nolog")
+    ports: set[int] = set()
+    while len(ports) < len(servers):
+        ports.add(free_port())
+    plans = {s: plan(s, "lr", work, port) for s, port in zip(servers, sorted(ports), strict=True)}
+    lines = []
+    with contextlib.ExitStack() as stack:
+        for server, (launch, target) in plans.items():
+            stack.enter_context(started(launch, target, work / f"{server}.log"))
+        for case in cases:
+            _, n, concurrency = CASES[case]
+            bodies = {s: target.body(rows[:n]) for s, (_, target) in plans.items()}
+            for server, (_, target) in plans.items():
+                wrk(target.url, bodies[server], concurrency, 1.0, work)  # warm-up
+            costs = []
+            for i in range(args.log_pairs):
+                got = {
+                    s: wrk(plans[s][1].url, bodies[s], concurrency, args.slice_seconds, work)["rps"]
+                    for s in (servers if i % 2 == 0 else servers[::-1])
+                }
+                costs.append(1 - got["driftline"] / got["driftline-nolog"])
+            error = statistics.stdev(costs) / len(costs) ** 0.5 if len(costs) > 1 else 0.0
+            lines.append(
+                f"{case}: median {statistics.median(costs):.1%}, mean {statistics.mean(costs):.1%}"
+                f" +- {error:.1%} (standard error), {len(costs)} pairs of "
+                f"{args.slice_seconds:g} s slices"
+            )
+            print(f"  logging cost {lines[-1]}", flush=True)
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -542,6 +585,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--work", type=Path, default=ROOT / ".bench" / "serving-work")
+    parser.add_argument(
+        "--log-pairs",
+        type=int,
+        default=20,
+        help="slices per server for the logging cost (both driftline servers up at once; 0: skip)",
+    )
+    parser.add_argument("--slice-seconds", type=float, default=2.0)
     parser.add_argument("--serve-bare", nargs=2, metavar=("PORT", "MODEL"), help=argparse.SUPPRESS)
     parser.add_argument(
         "--convert", nargs=3, metavar=("PEER", "WORK", "MODEL"), help=argparse.SUPPRESS
@@ -587,10 +637,22 @@ def main() -> None:
                 run_server(server, model, its_cases, args, results)
             except (RuntimeError, subprocess.CalledProcessError, OSError) as exc:
                 print(f"  {server} ({model}) failed: {exc}", flush=True)
+    cost_cases = [c for c in cases if CASES[c][0] == "lr"]
+    costs: list[str] = []
+    if args.log_pairs > 0 and cost_cases and {"driftline", "driftline-nolog"} <= set(servers):
+        print("logging cost ...", flush=True)
+        try:
+            costs = logging_cost(args, cost_cases)
+        except (RuntimeError, subprocess.CalledProcessError, OSError) as exc:
+            print(f"  logging cost failed: {exc}", flush=True)
     command = "python " + shlex.join(["benchmarks/serving_vs_peers.py", *sys.argv[1:]])
     print()
     print(table(results, servers))
     print()
+    if costs:
+        print("prediction logging cost (1 - driftline / driftline-nolog):")
+        print("\n".join(f"- {line}" for line in costs))
+        print()
     print(
         f"medians of {args.rounds} rounds of {args.seconds:g} s (wrk -t2, loopback, one worker); "
         f"ratios vs driftline; `{command}`"
