@@ -305,3 +305,25 @@ def test_ids_of_any_length_or_text_read_back_exactly(tmp_path: Path, ids: list[s
     with PredictionLogWriter(tmp_path, clock=FakeClock()) as log:
         log.submit_batch(batch(3, prediction_ids=ids))
     assert sorted(read_predictions(tmp_path)["prediction_id"]) == sorted(ids)
+
+
+def test_a_piece_that_cannot_be_joined_loses_only_its_own_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = PredictionLogWriter(tmp_path, clock=FakeClock(), segment_rows=100_000)
+    real, calls = log._codec.finish, {"n": 0}
+
+    def second_finish_fails(batches: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ValueError("simulated join failure")
+        return real(batches)
+
+    monkeypatch.setattr(log._codec, "finish", second_finish_fails)
+    for i in range(3):  # pieces of 9,000 rows: the first lands, the second is lost
+        log.submit_batch(batch(9_000, 9_000 * i, time=T0))
+        log.drain()
+    log.close()
+    assert (log.written, log.failed, log.segments) == (18_000, 9_000, 1)
+    ids = set(read_predictions(tmp_path)["prediction_id"])
+    assert "id-00000" in ids and "id-09000" not in ids and "id-18000" in ids

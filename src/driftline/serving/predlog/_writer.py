@@ -416,9 +416,14 @@ class SegmentLogWriter:
         segment.batches, segment.batch_rows = [], 0
         if not batches:
             return
-        current = segment.file
         try:
             table = self._codec.finish(batches)
+        except Exception as exc:  # these rows only; the file so far stays good
+            segment.rows -= rows
+            self._lose(rows, exc)
+            return
+        current = segment.file
+        try:
             if current is not None and not current.schema.equals(table.schema, check_metadata=True):
                 segment.file = None
                 self._commit(segment, current)
