@@ -7,8 +7,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from scipy import stats
-
 from driftline.monitoring._durations import format_duration
 from driftline.monitoring._series import hours_between
 
@@ -89,6 +87,10 @@ def fit_trend(samples: Sequence[Sample], origin: datetime) -> Trend | None:
         return None
     if len(set(ys)) == 1:
         return Trend(0.0, ys[0], 0.0, 1.0, 0.0, len(samples))
+    # Imported here: scipy.stats takes ~1 s to import, and every `driftline` command
+    # imports this module (through the workspace) while few of them fit a trend.
+    from scipy import stats
+
     fit = stats.linregress(xs, ys)
     return Trend(
         slope_per_hour=float(fit.slope),
