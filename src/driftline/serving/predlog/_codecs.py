@@ -116,7 +116,7 @@ class Codec(Protocol):
     """What the segment writer needs to know about one kind of log."""
 
     kind: str
-    #: The segment files' format: ``.parquet`` or ``.arrow`` (see write_segment).
+    #: The segment files' format: ``.parquet`` (write_segment) or ``.arrow`` (SegmentFile).
     suffix: str
 
     def prepare(self, row: Mapping[str, Any], now_us: int) -> tuple[tuple[Any, ...], int, int]:

@@ -164,7 +164,7 @@ def _compact_one(arrow: Path, cutoff: float, result: CompactResult) -> None:
     try:
         with pa.memory_map(str(arrow)) as source:
             table = pa.ipc.open_file(source).read_all()
-        written = write_segment(table, arrow.parent, suffix=PARQUET, stem=arrow.stem)
+        written = write_segment(table, arrow.parent, stem=arrow.stem)
         # Readers prefer the Parquet copy from here on; a failed removal is only a leftover.
         arrow.unlink()
         fsync_path(arrow.parent)

@@ -128,8 +128,6 @@ _WRITE_BUFFER = 1 << 20
 
 def _segment_paths(directory: Path, suffix: str, stem: str | None) -> tuple[Path, Path]:
     """A new segment's final path and the hidden temporary path it is written under."""
-    if suffix not in FORMATS:
-        raise ValueError(f"unknown segment suffix {suffix!r}")
     name = f"{stem or PREFIX + str(uuid7())}{suffix}"
     return directory / name, directory / f".{name}{TEMP_SUFFIX}"
 
@@ -141,27 +139,17 @@ def _land(temp: Path, final: Path) -> None:
     fsync_path(final.parent)
 
 
-def write_segment(
-    table: pa.Table, directory: Path, *, suffix: str = PARQUET, stem: str | None = None
-) -> Path:
-    """Write ``table`` as a new segment in ``directory``; the file appears whole or not at all.
+def write_segment(table: pa.Table, directory: Path, *, stem: str | None = None) -> Path:
+    """Write ``table`` as a new zstd Parquet segment; the file appears whole or not at all.
 
-    ``suffix`` picks the format: ``.parquet`` (zstd) or ``.arrow`` (Arrow IPC file format,
-    uncompressed). The bytes go to a hidden temporary name in the same directory through
-    Arrow's own file (no Python call, so no GIL, per write), are fsynced, renamed to
-    ``part-<uuid7><suffix>`` (or ``<stem><suffix>``) and the directory is fsynced: readers
-    list only ``part-*`` files with a known suffix, so they never open a file that is still
-    being written, and a crash leaves at most a hidden ``.part-*.tmp`` behind.
+    The bytes go to a hidden temporary name in the same directory through Arrow's own file
+    (no Python call, so no GIL, per write), are fsynced, renamed to ``part-<uuid7>.parquet``
+    (or ``<stem>.parquet``) and the directory is fsynced: readers list only ``part-*`` files
+    with a known suffix, so they never open a file that is still being written, and a crash
+    leaves at most a hidden ``.part-*.tmp`` behind. Arrow IPC segments are written the same
+    way, a piece at a time, by :class:`SegmentFile`.
     """
-    if suffix == ARROW:
-        segment = SegmentFile(directory, table.schema, stem=stem)
-        try:
-            segment.write(table)
-        except BaseException:
-            segment.abort()
-            raise
-        return segment.commit()
-    final, temp = _segment_paths(directory, suffix, stem)
+    final, temp = _segment_paths(directory, PARQUET, stem)
     try:
         with pa.OSFile(str(temp), "wb") as sink:
             _write_parquet(table, sink)

@@ -472,7 +472,7 @@ class SegmentLogWriter:
             table = self._codec.finish(segment.batches)
             directory = self._codec.directory(self.directory, segment.key)
             ensure_dir(directory)
-            path = write_segment(table, directory, suffix=self._codec.suffix)
+            path = write_segment(table, directory)
         except Exception as exc:
             self._lose(segment.rows, exc)
             return
