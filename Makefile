@@ -32,8 +32,11 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
+# One pytest worker per core (pytest-xdist): 2 cores take the suite from ~6 to ~4 minutes.
+# Every test owns its folders, ports and PostgreSQL schema, so workers never share state.
+PYTEST_WORKERS ?= auto
 pytest: $(VENV)/.dev-installed
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 check: lint typecheck pytest
 
