@@ -26,14 +26,16 @@ concurrency 16 (rows/s); ``rf-1`` one row to the RandomForest at concurrency 64 
 timeouts, errors). Idle memory: the RSS summed over the server's process tree after start-up
 and a few requests. Servers run one at a time, interleaved: each round starts every server in
 a rotated order, runs its cases and stops it; the table shows medians over the rounds.
-The logging cost is measured apart, with both driftline servers up at once and wrk
-alternating short slices between them (``--log-pairs``, ``--slice-seconds``).
+The logging cost is measured apart, with driftline, driftline-nolog and a second
+driftline-nolog (the control, which shows the harness's own error) up at once and wrk
+alternating short slices between them (``--log-pairs`` rounds, ``--slice-seconds``).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import shlex
@@ -538,42 +540,57 @@ def table(results: dict[tuple[str, str], list[dict[str, float]]], servers: list[
 def logging_cost(args: argparse.Namespace, cases: list[str]) -> list[str]:
     """What prediction logging costs in throughput: 1 - driftline / driftline-nolog.
 
-    Both servers run at once and wrk alternates short slices between them (the order
-    flips every pair), so each pair of slices sees the same machine: on a shared machine
-    the speed drifts from minute to minute by more than logging costs, and rounds minutes
-    apart cannot resolve a few percent.
+    The servers run at once and wrk alternates short slices between them, so each round of
+    slices sees the same machine: on a shared machine the speed drifts from minute to
+    minute by more than logging costs, and rounds minutes apart cannot resolve a few
+    percent. A second driftline-nolog server is the control: ``1 - control / nolog``
+    should be 0, and how far it is shows what the harness itself can resolve. Every round
+    takes the servers in the next of their six orders.
     """
     work: Path = args.work
     rows = json.loads((work / "rows.json").read_text())["rows"]
-    servers = ("driftline", "driftline-nolog")
+    kinds = {"driftline": "driftline", "nolog": "driftline-nolog", "control": "driftline-nolog"}
     ports: set[int] = set()
-    while len(ports) < len(servers):
+    while len(ports) < len(kinds):
         ports.add(free_port())
-    plans = {s: plan(s, "lr", work, port) for s, port in zip(servers, sorted(ports), strict=True)}
+    plans = {
+        name: plan(kind, "lr", work, port)
+        for (name, kind), port in zip(kinds.items(), sorted(ports), strict=True)
+    }
+    orders = list(itertools.permutations(plans))
     lines = []
     with contextlib.ExitStack() as stack:
-        for server, (launch, target) in plans.items():
-            stack.enter_context(started(launch, target, work / f"{server}.log"))
+        for name, (launch, target) in plans.items():
+            stack.enter_context(started(launch, target, work / f"cost-{name}.log"))
         for case in cases:
             _, n, concurrency = CASES[case]
-            bodies = {s: target.body(rows[:n]) for s, (_, target) in plans.items()}
-            for server, (_, target) in plans.items():
-                wrk(target.url, bodies[server], concurrency, 1.0, work)  # warm-up
-            costs = []
+            bodies = {name: target.body(rows[:n]) for name, (_, target) in plans.items()}
+            for name, (_, target) in plans.items():
+                wrk(target.url, bodies[name], concurrency, 1.0, work)  # warm-up
+            rps: dict[str, list[float]] = {name: [] for name in plans}
             for i in range(args.log_pairs):
-                got = {
-                    s: wrk(plans[s][1].url, bodies[s], concurrency, args.slice_seconds, work)["rps"]
-                    for s in (servers if i % 2 == 0 else servers[::-1])
-                }
-                costs.append(1 - got["driftline"] / got["driftline-nolog"])
-            error = statistics.stdev(costs) / len(costs) ** 0.5 if len(costs) > 1 else 0.0
+                for name in orders[i % len(orders)]:
+                    url = plans[name][1].url
+                    got = wrk(url, bodies[name], concurrency, args.slice_seconds, work)
+                    rps[name].append(got["rps"])
+            cost = _cost_line(rps["driftline"], rps["nolog"])
+            control = _cost_line(rps["control"], rps["nolog"])
             lines.append(
-                f"{case}: median {statistics.median(costs):.1%}, mean {statistics.mean(costs):.1%}"
-                f" +- {error:.1%} (standard error), {len(costs)} pairs of "
-                f"{args.slice_seconds:g} s slices"
+                f"{case}: {cost}; control (a second driftline-nolog) {control}; "
+                f"{args.log_pairs} rounds of {args.slice_seconds:g} s slices"
             )
             print(f"  logging cost {lines[-1]}", flush=True)
     return lines
+
+
+def _cost_line(slower: list[float], reference: list[float]) -> str:
+    """``1 - slower / reference`` per round: median, and mean with its standard error."""
+    costs = [1 - a / b for a, b in zip(slower, reference, strict=True)]
+    error = statistics.stdev(costs) / len(costs) ** 0.5 if len(costs) > 1 else 0.0
+    return (
+        f"median {statistics.median(costs):.1%}, "
+        f"mean {statistics.mean(costs):.1%} +- {error:.1%} (standard error)"
+    )
 
 
 def main() -> None:
@@ -589,7 +606,7 @@ def main() -> None:
         "--log-pairs",
         type=int,
         default=20,
-        help="slices per server for the logging cost (both driftline servers up at once; 0: skip)",
+        help="rounds of slices for the logging cost (three servers up at once; 0: skip)",
     )
     parser.add_argument("--slice-seconds", type=float, default=2.0)
     parser.add_argument("--serve-bare", nargs=2, metavar=("PORT", "MODEL"), help=argparse.SUPPRESS)
