@@ -1,11 +1,15 @@
-"""Shared fixtures: workspaces on SQLite and on the real PostgreSQL server."""
+"""Shared fixtures: workspaces on SQLite and on the real PostgreSQL server, and a live
+model server on loopback."""
 
 from __future__ import annotations
 
 import os
+import socket
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +73,55 @@ def datasets() -> Path:
     if not DATASETS.is_dir():
         pytest.skip(f"shared datasets not found at {DATASETS}")
     return DATASETS
+
+
+class LiveServer:
+    """A uvicorn server for one app on an ephemeral loopback port, in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        import httpx
+
+        self.thread.start()
+        ready = threading.Event()
+        # uvicorn flips `started` once the socket accepts; the models then load in the
+        # background, and /health/ready says when they are warm.
+        with httpx.Client(base_url=self.url, timeout=5) as client:
+            for _ in range(600):
+                if self.server.started:
+                    try:
+                        if client.get("/health/ready").status_code == 200:
+                            ready.set()
+                            break
+                    except httpx.TransportError:
+                        pass
+                ready.wait(0.05)
+        if not ready.is_set():
+            self.__exit__()
+            raise RuntimeError("the test server did not become ready in 30 s")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.sock.close()
+
+
+@pytest.fixture
+def live() -> Callable[[Any], LiveServer]:
+    """``with live(app) as server:`` serves ``app`` on 127.0.0.1 until the block ends."""
+    return LiveServer

@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 
 # The recording HTTP receiver and the aiosmtpd receiver live with the alerting tests.
@@ -47,48 +46,6 @@ def _poll(check: Any, *, attempts: int, every: float) -> Any:
             return found
         gate.wait(every)
     return None
-
-
-class LiveServer:
-    """A uvicorn server for one app on an ephemeral loopback port, in a thread."""
-
-    def __init__(self, app: Any) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = int(self.sock.getsockname()[1])
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-
-        def ready() -> bool:
-            try:
-                return self.server.started and httpx.get(f"{self.url}/health/ready").is_success
-            except httpx.TransportError:
-                return False
-
-        if not _poll(ready, attempts=600, every=0.05):
-            self.__exit__()
-            raise RuntimeError("the model server did not become ready in 30 s")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        self.sock.close()
-
-
-@pytest.fixture
-def live() -> Any:
-    """``with live(app) as server:`` serves ``app`` on 127.0.0.1."""
-    return LiveServer
 
 
 class Prometheus:

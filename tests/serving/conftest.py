@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,7 +13,6 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sklearn.linear_model import LogisticRegression
 
@@ -141,12 +138,6 @@ def ticker() -> Ticker:
     return Ticker()
 
 
-@pytest.fixture
-def live() -> Callable[[FastAPI], LiveServer]:
-    """``with live(app) as server:`` serves ``app`` on loopback."""
-    return LiveServer
-
-
 @pytest.fixture(name="fit")
 def fit_fixture() -> Callable[..., LogisticRegression]:
     """``fit(frame, flip=False, c=1.0)``: a logistic regression on elec rows."""
@@ -162,46 +153,3 @@ def make_app(models: Models) -> Callable[..., FastAPI]:
         return create_app(models.ws, models=refs or ["models:/elec@champion"], **kwargs)
 
     return build
-
-
-class LiveServer:
-    """A uvicorn server for one app on an ephemeral loopback port, in a thread."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        ready = threading.Event()
-        # uvicorn flips `started` once the socket accepts; the models then load in the
-        # background, and /health/ready says when they are warm.
-        with httpx.Client(base_url=self.url, timeout=5) as client:
-            for _ in range(600):
-                if self.server.started:
-                    try:
-                        if client.get("/health/ready").status_code == 200:
-                            ready.set()
-                            break
-                    except httpx.TransportError:
-                        pass
-                ready.wait(0.05)
-        if not ready.is_set():
-            self.__exit__()
-            raise RuntimeError("the test server did not become ready")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        self.sock.close()
