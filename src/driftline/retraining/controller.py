@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 
 __all__ = ["CycleReport", "RetrainController", "default_triggers"]
 
+# Decisions read per cycle (newest first): enough for the episode since the last change;
+# the newest few are where a failed or abandoned retrain's canary may still be running.
+_DECISIONS_READ = 200
+_DECISIONS_RECONCILED = 20
+
 
 def default_triggers(policy: RetrainPolicy) -> tuple[Trigger, ...]:
     """Drift persisting 2 of 3 windows, a 5% accuracy drop, and follow-ups after a change:
@@ -98,15 +103,16 @@ class RetrainController:
         # A retrain left half done by a controller that died is abandoned, its lease freed,
         # and a canary it left on the server is ended.
         self.arbiter.abandon_stale(model)
-        tidied = self._reconcile(model)
-        report = self._cycle(model, manual_reason)
+        # One read of the recent decisions serves the tidy-up and the triggers' context.
+        decisions = self.arbiter.decisions(model, limit=_DECISIONS_READ)
+        tidied = self._reconcile(model, decisions[:_DECISIONS_RECONCILED])
+        report = self._cycle(model, manual_reason, decisions)
         if tidied:
             report.details["reconciled"] = tidied
         return report
 
-    def _reconcile(self, model: str) -> str | None:
+    def _reconcile(self, model: str, decisions: Sequence[Decision]) -> str | None:
         """End a server's canary of a challenger whose retrain failed or was abandoned."""
-        decisions = self.arbiter.decisions(model, limit=20)
         if any(d.status == "started" for d in decisions):
             return None  # a live retrain (ours or another controller's) owns the routing
         orphans = {
@@ -126,13 +132,15 @@ class RetrainController:
                 )
         return done
 
-    def _cycle(self, model: str, manual_reason: str | None) -> CycleReport:
+    def _cycle(
+        self, model: str, manual_reason: str | None, decisions: Sequence[Decision]
+    ) -> CycleReport:
         requests = pending_requests(self.workspace, model)
         if requests:
             asked = "; ".join(f"{r.reason} (by {r.requested_by})" for r in requests)
             manual_reason = f"{manual_reason}; {asked}" if manual_reason else asked
         champion = self.workspace.registry.get(f"models:/{model}@champion")
-        context, events = self._context(champion, manual_reason)
+        context, events = self._context(champion, manual_reason, decisions)
         results = [t.evaluate(context) for t in self.triggers]
         if manual_reason:
             from driftline.retraining.triggers import ManualTrigger
@@ -193,7 +201,7 @@ class RetrainController:
         )
 
     def _context(
-        self, champion: Any, manual: str | None
+        self, champion: Any, manual: str | None, decisions: Sequence[Decision]
     ) -> tuple[TriggerContext, list[DriftWindow]]:
         ws = self.workspace
         now = ws.store.clock()
@@ -222,7 +230,6 @@ class RetrainController:
         ]
         current, labelled, total = self._recent_performance(champion.version)
         self._labelled_total = total
-        decisions = self.arbiter.decisions(self.policy.model, limit=200)
         episode = _episode(decisions)
         context = TriggerContext(
             now=now,
