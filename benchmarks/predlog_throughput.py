@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from driftline.ids import uuid7
-from driftline.serving.predlog import PredictionLogWriter, read_predictions
+from driftline.predlog import PredictionLogWriter, read_predictions
 
 CHUNK = 1_000
 

@@ -17,8 +17,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from driftline.ids import uuid7
+from driftline.predlog import FeedbackLogWriter, PredictionLogWriter
 from driftline.registry import ModelVersion
-from driftline.serving.predlog import FeedbackLogWriter, PredictionLogWriter
 
 # The loopback receivers (recording HTTP server, aiosmtpd) live with the alerting tests.
 _spec = importlib.util.spec_from_file_location(

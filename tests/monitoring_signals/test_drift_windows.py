@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from driftline import Workspace
 from driftline.exceptions import ValidationError
 from driftline.monitoring.signals.drift_windows import DriftMonitor, latest_events
-from driftline.serving.predlog import PredictionLogWriter
+from driftline.predlog import PredictionLogWriter
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 FEATURES = ["nswprice", "nswdemand", "period"]

@@ -11,7 +11,7 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 
 from driftline import Workspace
-from driftline.serving.predlog import FeedbackLogWriter, PredictionLogWriter
+from driftline.predlog import FeedbackLogWriter, PredictionLogWriter
 
 FEATURES = ["nswprice", "nswdemand", "period", "vicprice", "vicdemand", "transfer"]
 # Replayed traffic starts after the fixture trained its model, as live traffic would.

@@ -54,8 +54,8 @@ def test_a_served_prediction_explains_itself_back_to_data_and_drift(
     served, traffic, elec_fit
 ) -> None:
     from driftline.ids import uuid7
+    from driftline.predlog import PredictionLogWriter
     from driftline.serving.explain import explain_prediction
-    from driftline.serving.predlog import PredictionLogWriter
 
     ws, frame = served
     traffic(ws, frame.iloc[30_000:33_000])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import driftline.serving as serving
-from driftline.serving import predlog, routing
+from driftline import predlog
+from driftline.serving import routing
 
 
 def test_all_is_sorted_and_importable() -> None:

@@ -32,7 +32,7 @@ def compact(
     json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Rewrite closed Arrow IPC segments as zstd Parquet (the server does it every 10 minutes)."""
-    from driftline.serving.predlog import compact_log
+    from driftline.predlog import compact_log
 
     settings: Settings = ctx.find_root().obj
     folder = directory if directory is not None else settings.home / "predictions"

@@ -171,7 +171,7 @@ class InProcessTransport:
 
     def start(self) -> None:
         """Open the two logs."""
-        from driftline.serving.predlog import FeedbackLogWriter, PredictionLogWriter
+        from driftline.predlog import FeedbackLogWriter, PredictionLogWriter
 
         self.predictions = PredictionLogWriter(self.ws.home / "predictions", max_queue=1 << 20)
         self.feedback_log = FeedbackLogWriter(self.ws.home / "feedback", max_queue=1 << 20)

@@ -2,7 +2,7 @@
 and the CPU cost of a prediction.
 
 A :class:`BusinessMetric` is a name and a function of one window (the predictions of one model
-version joined to their feedback, as :func:`driftline.serving.predlog.join_feedback` gives
+version joined to their feedback, as :func:`driftline.predlog.join_feedback` gives
 them: ``prediction``, ``probabilities``, ``label``, ``value``, ``extra``, ``f_<feature>``, ...)
 returning a number, or None when the window says nothing. The monitoring cycle records it
 per model and version; its :meth:`~BusinessMetric.spec` lets alert rules name it.

@@ -277,7 +277,7 @@ class MonitoringCycle:
         return [f"models:/{name}@champion" for name in names]
 
     def _read_logs(self, now: datetime, errors: list[str]) -> _Logs:
-        from driftline.serving.predlog import (
+        from driftline.predlog import (
             FEEDBACK_COLUMNS,
             PREDICTION_COLUMNS,
             read_feedback,
@@ -348,7 +348,7 @@ class MonitoringCycle:
     def _joined(
         self, current: pd.DataFrame, feedback: pd.DataFrame, task: str, now: datetime
     ) -> tuple[pd.DataFrame, int]:
-        from driftline.serving.predlog import join_feedback
+        from driftline.predlog import join_feedback
 
         joined = join_feedback(current, feedback)
         cleaned, rejected = signals.clean_labels(joined, task)
@@ -373,7 +373,7 @@ class MonitoringCycle:
     def _quality_signal(
         self, found: signals.Found, version: ModelVersion, window: pd.DataFrame
     ) -> None:
-        from driftline.serving.predlog import features_frame
+        from driftline.predlog import features_frame
 
         live = self._suites.get(version.id)
         if live is None:

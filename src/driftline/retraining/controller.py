@@ -263,7 +263,7 @@ class RetrainController:
     def _recent_performance(self, version: int) -> tuple[dict[str, float], int, int]:
         """The champion's metrics on its latest labelled rows (at most the policy's window),
         how many rows those are, and how many labelled predictions the model has in all."""
-        from driftline.serving.predlog import join_feedback, read_feedback, read_predictions
+        from driftline.predlog import join_feedback, read_feedback, read_predictions
         from driftline.training import evaluate
 
         ws = self.workspace

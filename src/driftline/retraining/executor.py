@@ -171,7 +171,7 @@ class RetrainExecutor:
     def _prepare(
         self, decision: Decision, original_id: str | None
     ) -> tuple[DatasetVersion, DatasetVersion]:
-        from driftline.serving.predlog import (
+        from driftline.predlog import (
             features_frame,
             join_feedback,
             read_feedback,

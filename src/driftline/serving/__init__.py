@@ -6,14 +6,7 @@ protocol (``/invocations``), the Open Inference Protocol v2 (``/v2/...``), feedb
 health, Prometheus ``/metrics``, and admin endpoints for reloads and routing changes.
 """
 
-from driftline.serving._app import create_app
-from driftline.serving._background import BackgroundServer
-from driftline.serving._deployments import DeploymentRecorder
-from driftline.serving._launch import serve
-from driftline.serving._metrics import ServingMetrics
-from driftline.serving._options import BatchingOptions, ServingOptions
-from driftline.serving._server import ModelServer, Served
-from driftline.serving.predlog import (
+from driftline.predlog import (
     FeedbackLogWriter,
     PredictionLogWriter,
     features_frame,
@@ -21,6 +14,13 @@ from driftline.serving.predlog import (
     read_feedback,
     read_predictions,
 )
+from driftline.serving._app import create_app
+from driftline.serving._background import BackgroundServer
+from driftline.serving._deployments import DeploymentRecorder
+from driftline.serving._launch import serve
+from driftline.serving._metrics import ServingMetrics
+from driftline.serving._options import BatchingOptions, ServingOptions
+from driftline.serving._server import ModelServer, Served
 from driftline.serving.routing import (
     ABSplit,
     Canary,

@@ -125,7 +125,7 @@ def _default_logs(
     prediction_log: RowSink | None,
     feedback_log: RowSink | None,
 ) -> tuple[RowSink, RowSink]:
-    from driftline.serving.predlog import FeedbackLogWriter, PredictionLogWriter
+    from driftline.predlog import FeedbackLogWriter, PredictionLogWriter
 
     def dropped(counter: Any) -> Callable[[int], None]:
         return lambda n: counter.inc(n)

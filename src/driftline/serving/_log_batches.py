@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from driftline.serving.predlog import PredictionBatch
+from driftline.predlog import PredictionBatch
 
 if TYPE_CHECKING:
     from driftline.serving._server import RowSink, Served

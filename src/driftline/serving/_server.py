@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from driftline.exceptions import DriftlineError, NotFoundError, ValidationError, http_status_for
+from driftline.predlog import compact_in_child
 from driftline.registry import Registry, parse_model_ref
 from driftline.serving._batching import MicroBatcher
 from driftline.serving._deployments import DeploymentRecorder
@@ -29,7 +30,6 @@ from driftline.serving._options import ServingOptions
 from driftline.serving._routing_spec import policy_from_spec
 from driftline.serving._runtime import Prediction, ServedVersion
 from driftline.serving._swap import Swapper
-from driftline.serving.predlog import compact_in_child
 from driftline.serving.routing import Canary, CanaryRollout, RouteDecision
 from driftline.store import Clock, utc_now
 

@@ -27,7 +27,7 @@ def explain_prediction(
     workspace: Workspace, prediction_id: str, *, predictions_dir: Path | None = None
 ) -> dict[str, Any]:
     """The prediction, the model version that made it, and everything upstream of it."""
-    from driftline.serving.predlog import read_predictions
+    from driftline.predlog import read_predictions
 
     try:
         moment = datetime.fromtimestamp(uuid7_time_ms(prediction_id) / 1000, UTC)

@@ -75,7 +75,7 @@ class DriftMonitor:
 
     def run_once(self, *, now: datetime | None = None) -> list[DriftEvent]:
         """Process every complete window not processed yet; return the new events."""
-        from driftline.serving.predlog import features_frame, read_predictions
+        from driftline.predlog import features_frame, read_predictions
 
         now = now or self.workspace.store.clock()
         since = self._last_window_end()

@@ -60,7 +60,7 @@ def windowed_performance(
 ) -> list[PerformanceWindow]:
     """Metrics per time window (``"1h"``) or per ``window`` consecutive predictions.
 
-    ``joined`` is :func:`driftline.serving.predlog.join_feedback` output: one row per
+    ``joined`` is :func:`driftline.predlog.join_feedback` output: one row per
     prediction with ``time``, ``prediction``, ``label`` (NaN/None when not yet labelled) and
     ``label_delay_s``.
     """

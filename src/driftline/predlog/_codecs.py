@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from driftline.exceptions import ValidationError
 from driftline.ids import uuid7
-from driftline.serving.predlog._segments import (
+from driftline.predlog._segments import (
     ARROW,
     HOUR_US,
     PARQUET,

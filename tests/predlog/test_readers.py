@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from driftline.exceptions import NotFoundError, ValidationError
-from driftline.serving.predlog import (
+from driftline.predlog import (
     PREDICTION_COLUMNS,
     FeedbackLogWriter,
     PredictionLogWriter,

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from driftline.exceptions import ValidationError
-from driftline.serving.predlog import (
+from driftline.predlog import (
     PredictionBatch,
     PredictionLogWriter,
     _segments,

@@ -42,9 +42,9 @@ Feedback segment columns: ``prediction_id``, ``time``, ``label`` (JSON text of a
 ``value`` (float64, nullable), ``extra`` (JSON text, nullable). Readers decode the JSON.
 """
 
-from driftline.serving.predlog._batches import PredictionBatch
-from driftline.serving.predlog._compact import CompactResult, compact_in_child, compact_log
-from driftline.serving.predlog._readers import (
+from driftline.predlog._batches import PredictionBatch
+from driftline.predlog._compact import CompactResult, compact_in_child, compact_log
+from driftline.predlog._readers import (
     FEEDBACK_COLUMNS,
     PREDICTION_COLUMNS,
     features_frame,
@@ -52,8 +52,8 @@ from driftline.serving.predlog._readers import (
     read_feedback,
     read_predictions,
 )
-from driftline.serving.predlog._writer import SegmentLogWriter
-from driftline.serving.predlog._writers import FeedbackLogWriter, PredictionLogWriter
+from driftline.predlog._writer import SegmentLogWriter
+from driftline.predlog._writers import FeedbackLogWriter, PredictionLogWriter
 
 __all__ = [
     "FEEDBACK_COLUMNS",

@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from driftline.serving.predlog import read_predictions
+from driftline.predlog import read_predictions
 
 from .conftest import segment_rows
 
@@ -15,8 +15,8 @@ SCRIPT = textwrap.dedent(
     """
     import os, signal, sys
     from datetime import datetime, timezone
-    from driftline.serving.predlog import PredictionLogWriter
-    from driftline.serving.predlog import _segments
+    from driftline.predlog import PredictionLogWriter
+    from driftline.predlog import _segments
 
     t0 = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
     row = lambda i: {"prediction_id": f"id-{i:05d}", "model": "m", "version": 1, "time": t0,

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from driftline.exceptions import UnavailableError
-from driftline.serving.predlog import (
+from driftline.predlog import (
     PredictionBatch,
     PredictionLogWriter,
     _readers,

@@ -17,14 +17,14 @@ from driftline.exceptions import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
     import pyarrow.dataset as ds
-from driftline.serving.predlog._codecs import (
+from driftline.predlog._codecs import (
     BASE_COLUMNS,
     FEATURE_PREFIX,
     META_FEATURES,
     META_PREDICTION,
     features_json,
 )
-from driftline.serving.predlog._segments import (
+from driftline.predlog._segments import (
     FORMATS,
     HOUR_US,
     PARQUET,

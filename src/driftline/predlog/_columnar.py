@@ -4,7 +4,7 @@ The writer's thread encodes the batches waiting in one segment together (thousan
 at a time), so its cost is a dozen Arrow calls per encode plus copying the numbers, not
 Python work per row. Numeric features become typed ``f_<name>`` columns straight from the
 stacked matrices; the JSON text of the features is not written for such segments (readers
-rebuild it from the typed columns, see :mod:`driftline.serving.predlog`).
+rebuild it from the typed columns, see :mod:`driftline.predlog`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pandas as pd
 import pyarrow as pa
 
 from driftline.exceptions import ValidationError
-from driftline.serving.predlog._batches import PredictionBatch
-from driftline.serving.predlog._codecs import (
+from driftline.predlog._batches import PredictionBatch
+from driftline.predlog._codecs import (
     ARROW_ERRORS,
     FEATURE_PREFIX,
     PROBABILITIES,
@@ -29,7 +29,7 @@ from driftline.serving.predlog._codecs import (
     PredictionCodec,
     to_json,
 )
-from driftline.serving.predlog._segments import HOUR_US, datetime_to_us
+from driftline.predlog._segments import HOUR_US, datetime_to_us
 
 __all__ = ["BatchPredictionCodec", "encode_batches"]
 

@@ -19,8 +19,8 @@ from driftline.exceptions import (
     UnavailableError,
     ValidationError,
 )
-from driftline.serving.predlog._codecs import ChunkCodec, Codec, Encoded
-from driftline.serving.predlog._segments import (
+from driftline.predlog._codecs import ChunkCodec, Codec, Encoded
+from driftline.predlog._segments import (
     ARROW,
     HOUR_US,
     Segment,
@@ -164,7 +164,7 @@ class SegmentLogWriter:
         """Queue a columnar chunk of rows as one item; the codec encodes chunks together.
 
         A chunk has ``len()``, ``prediction_ids``, ``take(slice or mask)`` and ``rows()``
-        (see :class:`~driftline.serving.predlog.PredictionBatch`).
+        (see :class:`~driftline.predlog.PredictionBatch`).
         """
         n, skipped = len(chunk), 0
         if self._threshold < _SCALE and n:

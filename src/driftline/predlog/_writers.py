@@ -6,10 +6,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from driftline.serving.predlog._batches import PredictionBatch
-from driftline.serving.predlog._codecs import FeedbackCodec
-from driftline.serving.predlog._columnar import BatchPredictionCodec
-from driftline.serving.predlog._writer import Clock, SegmentLogWriter
+from driftline.predlog._batches import PredictionBatch
+from driftline.predlog._codecs import FeedbackCodec
+from driftline.predlog._columnar import BatchPredictionCodec
+from driftline.predlog._writer import Clock, SegmentLogWriter
 
 __all__ = ["FeedbackLogWriter", "PredictionLogWriter"]
 
@@ -43,7 +43,7 @@ class PredictionLogWriter(SegmentLogWriter):
     after each segment lands; ``gate`` (an Event) holds the background thread while clear.
 
     >>> import tempfile
-    >>> from driftline.serving.predlog import read_predictions, features_frame
+    >>> from driftline.predlog import read_predictions, features_frame
     >>> folder = tempfile.mkdtemp()
     >>> with PredictionLogWriter(folder) as log:
     ...     log.submit([{"model": "fraud", "version": 3, "prediction": 1,
@@ -102,7 +102,7 @@ class FeedbackLogWriter(SegmentLogWriter):
     (anything JSON can hold). Segments go to ``directory/hour=<YYYYMMDDHH>/``.
 
     >>> import tempfile
-    >>> from driftline.serving.predlog import read_feedback
+    >>> from driftline.predlog import read_feedback
     >>> folder = tempfile.mkdtemp()
     >>> with FeedbackLogWriter(folder) as log:
     ...     log.submit([{"prediction_id": "p1", "label": "fraud", "value": 120.0}])

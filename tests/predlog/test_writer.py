@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from driftline.exceptions import ConflictError, UnavailableError, ValidationError
-from driftline.serving.predlog import PredictionLogWriter, _segments, read_predictions
+from driftline.predlog import PredictionLogWriter, _segments, read_predictions
 
 from .conftest import T0, FakeClock, segment_rows
 

@@ -1,4 +1,4 @@
-"""``python -m driftline.serving.predlog compact DIR``: the server's compaction child process.
+"""``python -m driftline.predlog compact DIR``: the server's compaction child process.
 
 It lowers its own CPU priority first (``nice`` 19), so the serving process keeps the CPU
 when both want it, then prints the :class:`CompactResult` as one JSON line.
@@ -15,7 +15,7 @@ import orjson
 
 def main(argv: list[str] | None = None) -> int:
     """Compact one log folder; exit 0, or 1 when a segment could not be compacted."""
-    parser = argparse.ArgumentParser(prog="python -m driftline.serving.predlog")
+    parser = argparse.ArgumentParser(prog="python -m driftline.predlog")
     sub = parser.add_subparsers(dest="command", required=True)
     compact = sub.add_parser("compact", help="rewrite Arrow segments as Parquet")
     compact.add_argument("directory")
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.nice(19)
     from driftline.exceptions import DriftlineError
-    from driftline.serving.predlog._compact import compact_log
+    from driftline.predlog._compact import compact_log
 
     try:
         result = compact_log(args.directory, min_age_s=args.min_age)

@@ -12,7 +12,7 @@ becomes ``part-<id>.parquet``). Every step keeps the log readable and whole:
 
 One compaction runs at a time per log folder (an advisory lock on ``.compact.lock``); a
 second caller returns at once with ``locked=True``. ``driftline serve`` runs it in a child
-process at the lowest CPU priority (``python -m driftline.serving.predlog compact``), and
+process at the lowest CPU priority (``python -m driftline.predlog compact``), and
 ``driftline predlog compact`` runs it by hand.
 """
 
@@ -33,7 +33,7 @@ import orjson
 import pyarrow as pa
 
 from driftline.exceptions import NotFoundError, UnavailableError
-from driftline.serving.predlog._segments import (
+from driftline.predlog._segments import (
     ARROW,
     PARQUET,
     PREFIX,
@@ -76,7 +76,7 @@ def compact_log(directory: str | Path, *, min_age_s: float = 0.0) -> CompactResu
     """Rewrite every Arrow segment under ``directory`` older than ``min_age_s`` as Parquet.
 
     >>> import tempfile
-    >>> from driftline.serving.predlog import PredictionLogWriter, read_predictions
+    >>> from driftline.predlog import PredictionLogWriter, read_predictions
     >>> folder = tempfile.mkdtemp()
     >>> with PredictionLogWriter(folder) as log:
     ...     log.submit([{"model": "fraud", "version": 1, "prediction": 0}])
@@ -107,7 +107,7 @@ def compact_in_child(
     The serving process only waits for it (in a thread): the reading, encoding and
     compressing run in the child, which yields the CPU whenever the server wants it.
     """
-    argv = [sys.executable, "-m", "driftline.serving.predlog", "compact", str(directory)]
+    argv = [sys.executable, "-m", "driftline.predlog", "compact", str(directory)]
     argv += ["--min-age", repr(float(min_age_s))]
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import driftline.serving.predlog as predlog
+import driftline.predlog as predlog
 
 
 def test_all_lists_exactly_the_public_names() -> None:
