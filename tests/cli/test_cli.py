@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,18 @@ def _walk(command: Any, path: str = "driftline") -> Iterator[tuple[str, Any]]:
     yield path, command
     for name, sub in getattr(command, "commands", {}).items():
         yield from _walk(sub, f"{path} {name}")
+
+
+def test_starting_the_cli_loads_no_data_or_web_library() -> None:
+    # Every command starts by importing the whole command tree; the libraries a command
+    # needs load inside it, so `driftline --help` or `driftline status` stays quick.
+    heavy = ("numpy", "pandas", "pyarrow", "scipy", "sklearn", "fastapi", "uvicorn")
+    code = (
+        "import sys, driftline.cli._main; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
 
 
 def test_every_command_and_option_has_help() -> None:

@@ -13,14 +13,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import psutil
 
 from driftline.exceptions import ValidationError
 from driftline.monitoring._series import check_metric_name
 from driftline.monitoring.catalogue import CATALOGUE, MetricSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["BusinessMetric", "CpuCost", "revenue_per_prediction"]
 
@@ -110,6 +112,8 @@ def _field(window: pd.DataFrame, field: str) -> pd.Series:
         values = window["extra"].map(lambda e: e.get(field) if isinstance(e, dict) else None)
     else:
         raise ValidationError(f"feedback has no field {field!r} (neither a column nor in 'extra')")
+    import pandas as pd  # here, not at import: `driftline.monitoring` loads with every command
+
     numbers = pd.to_numeric(values, errors="coerce")
     if int(numbers.isna().sum()) > int(values.isna().sum()):
         raise ValidationError(f"feedback field {field!r} holds values that are not numbers")
