@@ -10,7 +10,7 @@ dashboard covers the metric names in :data:`CATALOGUE`.
 A :class:`MonitoringCycle` runs every monitor over the served models (drift, performance from
 delayed labels and its estimate without them, live data quality, latency, business metrics,
 system) and then the alert rules; :class:`MonitoringCollector` exposes what they found to
-Prometheus at scrape time. Both load lazily (they pull in the serving log readers and
+Prometheus at scrape time. Both load lazily (they pull in the prediction log readers and
 scikit-learn).
 """
 
