@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, ClassVar, Self, cast
 
 import numpy as np
 
@@ -57,11 +57,15 @@ def _positive_number(name: str, value: object) -> float:
 
 
 class SegmentLogWriter:
-    """Shared machinery of the prediction and feedback logs; see :class:`PredictionLogWriter`."""
+    """Shared machinery of the prediction and feedback logs; see :class:`PredictionLogWriter`.
+
+    A subclass names its row format in ``codec_type``; each writer makes its own codec.
+    """
+
+    codec_type: ClassVar[type[Codec]]
 
     def __init__(
         self,
-        codec: Codec,
         directory: str | Path,
         *,
         max_queue: int = 10_000,
@@ -89,7 +93,7 @@ class SegmentLogWriter:
         self.accepted = self.dropped = self.sampled_out = 0
         self.written = self.failed = self.segments = 0
         self.last_error: str | None = None
-        self._codec = codec
+        self._codec = self.codec_type()
         self._threshold = min(int(sample_rate * _SCALE), _SCALE)
         self._high_water = max(1, self.max_queue // 2)
         self._pending: list[Mapping[str, Any]] = []

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from pathlib import Path
-
 from driftline.predlog._batches import PredictionBatch
 from driftline.predlog._codecs import FeedbackCodec
 from driftline.predlog._columnar import BatchPredictionCodec
-from driftline.predlog._writer import Clock, SegmentLogWriter
+from driftline.predlog._writer import SegmentLogWriter
 
 __all__ = ["FeedbackLogWriter", "PredictionLogWriter"]
 
@@ -56,33 +52,7 @@ class PredictionLogWriter(SegmentLogWriter):
     [{'amount': 12.5, 'country': 'FR'}]
     """
 
-    def __init__(
-        self,
-        directory: str | Path,
-        *,
-        max_queue: int = 10_000,
-        segment_rows: int = 50_000,
-        segment_seconds: float = 300,
-        sample_rate: float = 1.0,
-        clock: Clock | None = None,
-        on_drop: Callable[[int], None] | None = None,
-        on_segment: Callable[[Path, int], None] | None = None,
-        gate: threading.Event | None = None,
-        poll_interval: float = 1.0,
-    ) -> None:
-        super().__init__(
-            BatchPredictionCodec(),
-            directory,
-            max_queue=max_queue,
-            segment_rows=segment_rows,
-            segment_seconds=segment_seconds,
-            sample_rate=sample_rate,
-            clock=clock,
-            on_drop=on_drop,
-            on_segment=on_segment,
-            gate=gate,
-            poll_interval=poll_interval,
-        )
+    codec_type = BatchPredictionCodec
 
     def submit_batch(self, batch: PredictionBatch) -> int:
         """Queue one request's rows as a :class:`PredictionBatch`; like :meth:`submit`.
@@ -111,30 +81,4 @@ class FeedbackLogWriter(SegmentLogWriter):
     [{'prediction_id': 'p1', 'label': 'fraud', 'value': 120.0}]
     """
 
-    def __init__(
-        self,
-        directory: str | Path,
-        *,
-        max_queue: int = 10_000,
-        segment_rows: int = 50_000,
-        segment_seconds: float = 300,
-        sample_rate: float = 1.0,
-        clock: Clock | None = None,
-        on_drop: Callable[[int], None] | None = None,
-        on_segment: Callable[[Path, int], None] | None = None,
-        gate: threading.Event | None = None,
-        poll_interval: float = 1.0,
-    ) -> None:
-        super().__init__(
-            FeedbackCodec(),
-            directory,
-            max_queue=max_queue,
-            segment_rows=segment_rows,
-            segment_seconds=segment_seconds,
-            sample_rate=sample_rate,
-            clock=clock,
-            on_drop=on_drop,
-            on_segment=on_segment,
-            gate=gate,
-            poll_interval=poll_interval,
-        )
+    codec_type = FeedbackCodec
