@@ -178,3 +178,22 @@ def test_requests_that_do_not_stack_are_logged_one_by_one() -> None:
     )
     assert both is not None and len(both) == 5 and both.features.shape == (5, 2)
     assert both.latency_ms.tolist() == [2.0] * 5
+    renamed = served(np.ones((1, 2)), np.array([1]), np.full((1, 2), 0.5))
+    renamed.inputs.columns = ("b", "a")
+    assert merged_log_batch([floats, renamed], None) is None
+
+
+def test_single_rows_merge_with_each_request_latency_and_id_in_order() -> None:
+    rows = [
+        served(np.full((1, 2), i, dtype=float), np.array([i % 2]), np.full((1, 2), i / 10))
+        for i in range(5)
+    ]
+    for i, row in enumerate(rows):
+        row.latency_s = (i + 1) / 1000
+        row.prediction_ids = [f"p{i}"]
+    merged = merged_log_batch(rows, None)
+    assert merged is not None
+    assert list(merged.prediction_ids) == [f"p{i}" for i in range(5)]
+    assert merged.latency_ms.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert merged.features[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert merged.predictions.tolist() == [0, 1, 0, 1, 0]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,40 +44,55 @@ def merged_log_batch(results: Sequence[Served], now: Any) -> PredictionBatch | N
 
     They merge when their features are numpy arrays of one dtype and width under the same
     column names, and their predictions (and probabilities) stack; otherwise the caller
-    logs them one by one.
+    logs them one by one. This runs on the event loop once a turn, so it walks the
+    requests once and stacks each column with one call.
     """
     first = results[0]
     if len(results) == 1:
         return log_batch(first, now)
-    features = [r.inputs.data for r in results]
-    head = features[0]
-    if not isinstance(head, np.ndarray) or any(
-        not isinstance(f, np.ndarray) or f.dtype != head.dtype or f.shape[1:] != head.shape[1:]
-        for f in features
-    ):
+    head, columns = first.inputs.data, first.inputs.columns
+    if type(head) is not np.ndarray:
         return None
-    if any(r.inputs.columns != first.inputs.columns for r in results):
-        return None
-    probas = [r.prediction.probabilities for r in results]
-    given = [p for p in probas if p is not None]
-    if given and len(given) != len(probas):
-        return None
+    dtype, width = head.dtype, head.shape[1:]
+    with_proba = first.prediction.probabilities is not None
+    features: list[np.ndarray] = []
+    predictions: list[Any] = []
+    probabilities: list[Any] = []
+    ids: list[str] = []
+    latencies: list[float] = []
+    counts: list[int] = []
+    for result in results:
+        data, named, answer = result.inputs.data, result.inputs.columns, result.prediction
+        if (
+            type(data) is not np.ndarray
+            or data.dtype != dtype
+            or data.shape[1:] != width
+            or (named is not columns and named != columns)
+            or (answer.probabilities is not None) is not with_proba
+        ):
+            return None
+        features.append(data)
+        predictions.append(answer.predictions)
+        probabilities.append(answer.probabilities)
+        ids.extend(result.prediction_ids)
+        latencies.append(result.latency_s * 1000.0)
+        counts.append(len(data))
     try:
-        predictions = np.concatenate([np.asarray(r.prediction.predictions) for r in results])
-        probabilities: np.ndarray | None = np.concatenate(given) if given else None
+        stacked = np.concatenate(predictions)
+        proba = np.concatenate(probabilities) if with_proba else None
     except ValueError:  # shapes that do not stack
         return None
-    counts = [r.inputs.n_rows for r in results]
+    latency = np.array(latencies)
     return PredictionBatch(
         model=first.model,
         version=first.version.number,
-        prediction_ids=list(chain.from_iterable(r.prediction_ids for r in results)),
-        predictions=predictions,
+        prediction_ids=ids,
+        predictions=stacked,
         features=np.concatenate(features),
-        feature_names=first.inputs.columns,
-        probabilities=probabilities,
+        feature_names=columns,
+        probabilities=proba,
         route=first.route,
-        latency_ms=np.repeat([r.latency_s * 1000.0 for r in results], counts),
+        latency_ms=latency if len(ids) == len(results) else np.repeat(latency, counts),
         time=now,
     )
 
