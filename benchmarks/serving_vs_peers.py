@@ -28,7 +28,9 @@ and a few requests. Servers run one at a time, interleaved: each round starts ev
 a rotated order, runs its cases and stops it; the table shows medians over the rounds.
 The logging cost is measured apart, with driftline, driftline-nolog and a second
 driftline-nolog (the control, which shows the harness's own error) up at once and wrk
-alternating short slices between them (``--log-pairs`` rounds, ``--slice-seconds``).
+alternating short slices between them (``--log-pairs`` rounds, ``--slice-seconds``), and
+the CPU each server's threads spent a request (``/proc/<pid>/task/*/stat``: the event-loop
+thread, and the rest: inference pool, log writers) to show where the cost lands.
 """
 
 from __future__ import annotations
@@ -560,27 +562,66 @@ def logging_cost(args: argparse.Namespace, cases: list[str]) -> list[str]:
     orders = list(itertools.permutations(plans))
     lines = []
     with contextlib.ExitStack() as stack:
-        for name, (launch, target) in plans.items():
-            stack.enter_context(started(launch, target, work / f"cost-{name}.log"))
+        pids = {
+            name: stack.enter_context(started(launch, target, work / f"cost-{name}.log"))
+            for name, (launch, target) in plans.items()
+        }
         for case in cases:
             _, n, concurrency = CASES[case]
             bodies = {name: target.body(rows[:n]) for name, (_, target) in plans.items()}
             for name, (_, target) in plans.items():
                 wrk(target.url, bodies[name], concurrency, 1.0, work)  # warm-up
             rps: dict[str, list[float]] = {name: [] for name in plans}
+            cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in plans}
             for i in range(args.log_pairs):
                 for name in orders[i % len(orders)]:
                     url = plans[name][1].url
+                    before = thread_cpu(pids[name])
                     got = wrk(url, bodies[name], concurrency, args.slice_seconds, work)
+                    loop, rest = cpu_since(pids[name], before)
+                    requests = got["rps"] * args.slice_seconds
                     rps[name].append(got["rps"])
+                    cpu[name].append((loop / requests * 1e6, rest / requests * 1e6))
             cost = _cost_line(rps["driftline"], rps["nolog"])
             control = _cost_line(rps["control"], rps["nolog"])
+            per_request = ", ".join(
+                f"{name} {statistics.median(c[0] for c in cpu[name]):.0f} + "
+                f"{statistics.median(c[1] for c in cpu[name]):.0f}"
+                for name in plans
+            )
             lines.append(
                 f"{case}: {cost}; control (a second driftline-nolog) {control}; "
-                f"{args.log_pairs} rounds of {args.slice_seconds:g} s slices"
+                f"{args.log_pairs} rounds of {args.slice_seconds:g} s slices; "
+                f"CPU us a request, event-loop thread + the others (medians): {per_request}"
             )
             print(f"  logging cost {lines[-1]}", flush=True)
     return lines
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) of each thread of ``pid`` so far, by thread id."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        out[tid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def cpu_since(pid: int, before: dict[str, float]) -> tuple[float, float]:
+    """CPU seconds since ``before``: the main (event-loop) thread's, and the other threads'."""
+    loop = rest = 0.0
+    for tid, seconds in thread_cpu(pid).items():
+        spent = seconds - before.get(tid, 0.0)
+        if tid == str(pid):
+            loop += spent
+        else:
+            rest += spent
+    return loop, rest
 
 
 def _cost_line(slower: list[float], reference: list[float]) -> str:
