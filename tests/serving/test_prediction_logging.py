@@ -197,3 +197,8 @@ def test_single_rows_merge_with_each_request_latency_and_id_in_order() -> None:
     assert merged.latency_ms.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
     assert merged.features[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert merged.predictions.tolist() == [0, 1, 0, 1, 0]
+    empty = served(np.ones((0, 2)), np.array([], dtype=np.int64), np.ones((0, 2)))
+    pair = served(np.ones((2, 2)), np.array([1, 0]), np.ones((2, 2)))
+    pair.latency_s = 0.007
+    mixed = merged_log_batch([empty, pair], None)
+    assert mixed is not None and mixed.latency_ms.tolist() == [7.0, 7.0]

@@ -92,7 +92,7 @@ def merged_log_batch(results: Sequence[Served], now: Any) -> PredictionBatch | N
         feature_names=columns,
         probabilities=proba,
         route=first.route,
-        latency_ms=latency if len(ids) == len(results) else np.repeat(latency, counts),
+        latency_ms=latency if counts.count(1) == len(counts) else np.repeat(latency, counts),
         time=now,
     )
 
