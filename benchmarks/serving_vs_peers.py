@@ -31,6 +31,10 @@ driftline-nolog (the control, which shows the harness's own error) up at once an
 alternating short slices between them (``--log-pairs`` rounds, ``--slice-seconds``), and
 the CPU each server's threads spent a request (``/proc/<pid>/task/*/stat``: the event-loop
 thread, and the rest: inference pool, log writers) to show where the cost lands.
+``--log-baseline REF`` adds a fourth server running the code of another commit (a git
+worktree under ``--work``), to weigh a change to the log in one run:
+
+    python benchmarks/serving_vs_peers.py --rounds 0 --log-pairs 30 --log-baseline HEAD~1
 """
 
 from __future__ import annotations
@@ -552,6 +556,8 @@ def logging_cost(args: argparse.Namespace, cases: list[str]) -> list[str]:
     work: Path = args.work
     rows = json.loads((work / "rows.json").read_text())["rows"]
     kinds = {"driftline": "driftline", "nolog": "driftline-nolog", "control": "driftline-nolog"}
+    if args.log_baseline:
+        kinds["baseline"] = "driftline"
     ports: set[int] = set()
     while len(ports) < len(kinds):
         ports.add(free_port())
@@ -559,6 +565,8 @@ def logging_cost(args: argparse.Namespace, cases: list[str]) -> list[str]:
         name: plan(kind, "lr", work, port)
         for (name, kind), port in zip(kinds.items(), sorted(ports), strict=True)
     }
+    if args.log_baseline:
+        plans["baseline"][0].env["PYTHONPATH"] = str(args.baseline_source)
     orders = list(itertools.permutations(plans))
     lines = []
     with contextlib.ExitStack() as stack:
@@ -584,6 +592,8 @@ def logging_cost(args: argparse.Namespace, cases: list[str]) -> list[str]:
                     cpu[name].append((loop / requests * 1e6, rest / requests * 1e6))
             cost = _cost_line(rps["driftline"], rps["nolog"])
             control = _cost_line(rps["control"], rps["nolog"])
+            if "baseline" in rps:
+                control += f"; {args.log_baseline} {_cost_line(rps['baseline'], rps['nolog'])}"
             per_request = ", ".join(
                 f"{name} {statistics.median(c[0] for c in cpu[name]):.0f} + "
                 f"{statistics.median(c[1] for c in cpu[name]):.0f}"
@@ -596,6 +606,35 @@ def logging_cost(args: argparse.Namespace, cases: list[str]) -> list[str]:
             )
             print(f"  logging cost {lines[-1]}", flush=True)
     return lines
+
+
+def baseline_source(ref: str, work: Path) -> Path:
+    """The ``src`` folder of a checkout of ``ref`` (a git worktree under ``work``).
+
+    The baseline server runs that code through PYTHONPATH, which comes before the
+    editable install of this checkout, with this checkout's venv.
+    """
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--verify", f"{ref}^{{commit}}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(
+            f"--log-baseline: {ref!r} is not a commit here: {exc.stderr.strip()}"
+        ) from None
+    tree = work / f"baseline-{sha[:12]}"
+    if not (tree / "src" / "driftline").is_dir():
+        subprocess.run(
+            ["git", "worktree", "add", "--force", "--detach", str(tree), sha],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+    return tree / "src"
 
 
 def thread_cpu(pid: int) -> dict[str, float]:
@@ -650,6 +689,11 @@ def main() -> None:
         help="rounds of slices for the logging cost (three servers up at once; 0: skip)",
     )
     parser.add_argument("--slice-seconds", type=float, default=2.0)
+    parser.add_argument(
+        "--log-baseline",
+        metavar="REF",
+        help="also run driftline at this git commit in the logging cost, side by side",
+    )
     parser.add_argument("--serve-bare", nargs=2, metavar=("PORT", "MODEL"), help=argparse.SUPPRESS)
     parser.add_argument(
         "--convert", nargs=3, metavar=("PEER", "WORK", "MODEL"), help=argparse.SUPPRESS
@@ -674,6 +718,9 @@ def main() -> None:
                 f"{VENVS[peer]}/pip install -r benchmarks/peers/{peer}.txt)"
             )
     servers = [s for s in servers if s not in VENVS or (VENVS[s] / "python").exists()]
+    if args.log_baseline:  # before the models, so a bad commit fails at once
+        args.work.mkdir(parents=True, exist_ok=True)
+        args.baseline_source = baseline_source(args.log_baseline, args.work)
     print("preparing models ...", flush=True)
     prepare(args.work, servers)
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
