@@ -589,7 +589,8 @@ def logging_cost(args: argparse.Namespace, cases: list[str]) -> list[str]:
                     loop, rest = cpu_since(pids[name], before)
                     requests = got["rps"] * args.slice_seconds
                     rps[name].append(got["rps"])
-                    cpu[name].append((loop / requests * 1e6, rest / requests * 1e6))
+                    if requests > 0:
+                        cpu[name].append((loop / requests * 1e6, rest / requests * 1e6))
             cost = _cost_line(rps["driftline"], rps["nolog"])
             control = _cost_line(rps["control"], rps["nolog"])
             if "baseline" in rps:
@@ -598,6 +599,7 @@ def logging_cost(args: argparse.Namespace, cases: list[str]) -> list[str]:
                 f"{name} {statistics.median(c[0] for c in cpu[name]):.0f} + "
                 f"{statistics.median(c[1] for c in cpu[name]):.0f}"
                 for name in plans
+                if cpu[name]
             )
             lines.append(
                 f"{case}: {cost}; control (a second driftline-nolog) {control}; "
@@ -628,12 +630,14 @@ def baseline_source(ref: str, work: Path) -> Path:
         ) from None
     tree = work / f"baseline-{sha[:12]}"
     if not (tree / "src" / "driftline").is_dir():
-        subprocess.run(
+        made = subprocess.run(
             ["git", "worktree", "add", "--force", "--detach", str(tree), sha],
             cwd=ROOT,
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if made.returncode:
+            raise SystemExit(f"--log-baseline: cannot check out {ref} at {tree}: {made.stderr}")
     return tree / "src"
 
 
@@ -686,7 +690,8 @@ def main() -> None:
         "--log-pairs",
         type=int,
         default=20,
-        help="rounds of slices for the logging cost (three servers up at once; 0: skip)",
+        help="rounds of slices for the logging cost (three servers up at once, four with "
+        "--log-baseline; 0: skip)",
     )
     parser.add_argument("--slice-seconds", type=float, default=2.0)
     parser.add_argument(
