@@ -272,19 +272,30 @@ class SegmentLogWriter:
         if self.on_drop is not None:
             self.on_drop(rows)
 
-    def _absorb(self, rows: list[Mapping[str, Any]], now_us: int) -> None:
-        groups: dict[tuple[Any, ...], tuple[int, list[Mapping[str, Any]], list[int]]] = {}
-        for row in rows:
+    def _partition(
+        self,
+        items: list[Any],
+        prepare: Callable[[Any, int], tuple[tuple[Any, ...], int, int]],
+        rows_of: Callable[[Any], int],
+        now_us: int,
+    ) -> dict[tuple[Any, ...], tuple[int, list[Any], list[int]]]:
+        """Items by partition key: (hour, items, each item's time); bad items are lost."""
+        groups: dict[tuple[Any, ...], tuple[int, list[Any], list[int]]] = {}
+        for item in items:
             try:
-                key, hour, time_us = self._codec.prepare(row, now_us)
+                key, hour, time_us = prepare(item, now_us)
             except (ValidationError, AttributeError, TypeError) as exc:
-                self._lose(1, exc)
+                self._lose(rows_of(item), exc)
                 continue
             group = groups.get(key)
             if group is None:
                 group = groups[key] = (hour, [], [])
-            group[1].append(row)
+            group[1].append(item)
             group[2].append(time_us)
+        return groups
+
+    def _absorb(self, rows: list[Mapping[str, Any]], now_us: int) -> None:
+        groups = self._partition(rows, self._codec.prepare, lambda row: 1, now_us)
         for key, (hour, members, times) in groups.items():
             start = 0
             while start < len(members):
@@ -297,19 +308,8 @@ class SegmentLogWriter:
                 start = stop
 
     def _absorb_chunks(self, chunks: list[Any], now_us: int) -> None:
-        groups: dict[tuple[Any, ...], tuple[int, list[Any], list[int]]] = {}
-        for chunk in chunks:
-            try:
-                key, hour, time_us = cast(ChunkCodec, self._codec).prepare_chunk(chunk, now_us)
-            except (ValidationError, AttributeError, TypeError) as exc:
-                self._lose(len(chunk), exc)
-                continue
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = (hour, [], [])
-            group[1].append(chunk)
-            group[2].append(time_us)
-        for key, (hour, members, times) in groups.items():
+        prepare = cast(ChunkCodec, self._codec).prepare_chunk
+        for key, (hour, members, times) in self._partition(chunks, prepare, len, now_us).items():
             self._fill(key, hour, members, times, now_us)
 
     def _fill(
