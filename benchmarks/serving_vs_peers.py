@@ -23,14 +23,17 @@ its own venv: ``.bench/<peer>``, pinned in ``benchmarks/peers/<peer>.txt``):
 Every server gets the same rows in its own request format. Cases (wrk, loopback, 2 threads):
 ``lr-1`` one row to the LogisticRegression at concurrency 16; ``lr-100`` 100-row requests at
 concurrency 16 (rows/s); ``rf-1`` one row to the RandomForest at concurrency 64 (p99,
-timeouts, errors). Idle memory: the RSS summed over the server's process tree after start-up
-and a few requests. Servers run one at a time, interleaved: each round starts every server in
-a rotated order, runs its cases and stops it; the table shows medians over the rounds.
+timeouts, errors). Idle memory: the resident pages of the server's process tree after
+start-up and a few requests, each physical page counted once (``/proc/<pid>/pagemap``: a
+forked child shares its parent's pages). Servers run one at a time, interleaved: each
+round starts every server in a rotated order, runs its cases and stops it; the table shows
+medians over the rounds.
 The logging cost is measured apart, with driftline, driftline-nolog and a second
 driftline-nolog (the control, which shows the harness's own error) up at once and wrk
 alternating short slices between them (``--log-pairs`` rounds, ``--slice-seconds``), and
 the CPU each server's threads spent a request (``/proc/<pid>/task/*/stat``: the event-loop
-thread, and the rest: inference pool, log writers) to show where the cost lands.
+thread, and the rest: inference pool, log writers, child processes) to show where the
+cost lands.
 ``--log-baseline REF`` adds a fourth server running the code of another commit (a git
 worktree under ``--work``), to weigh a change to the log in one run:
 
@@ -58,6 +61,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 VENVS = {peer: ROOT / ".bench" / peer / "bin" for peer in ("mlflow", "mlserver", "bentoml")}
@@ -407,8 +412,8 @@ def post(url: str, payload: Any) -> Any:
         return json.loads(response.read())
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and all its descendants, in MB."""
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (those alive now)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -416,15 +421,60 @@ def tree_rss_mb(pid: int) -> float:
                 stat = (entry / "stat").read_text()
                 ppid = int(stat.rsplit(")", 1)[1].split()[1])
                 children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [pid]
+    tree, todo = [], [pid]
     while todo:
         current = todo.pop()
+        tree.append(current)
         todo.extend(children.get(current, []))
+    return tree
+
+
+def tree_memory_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its descendants in MB, each physical page once.
+
+    A child forked from a server shares its pages until either writes them; summing the
+    processes' RSS would count those twice. The pages come from ``/proc/<pid>/pagemap``
+    (page frame numbers need root); without them this falls back to the sum of RSS.
+    """
+    page = os.sysconf("SC_PAGE_SIZE")
+    frames: list[np.ndarray] = []
+    rss_kb = 0
+    for current in process_tree(pid):
         with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    return total / 1024
+            rss_kb += _rss_kb(current)
+            frames.extend(_resident_frames(current, page))
+    found = np.unique(np.concatenate(frames)) if frames else np.empty(0, np.uint64)
+    if not found.size or not found.any():  # no page frame numbers: not root
+        return rss_kb / 1024
+    return found.size * page / 2**20
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _resident_frames(pid: int, page: int) -> list[np.ndarray]:
+    """Page frame numbers of the resident pages of ``pid`` (mappings with some RSS)."""
+    spans: list[tuple[int, int]] = []
+    span: tuple[int, int] | None = None
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split(None, 1)[0]
+        if "-" in head and not head.endswith(":"):
+            low, high = head.split("-")
+            span = (int(low, 16), int(high, 16))
+        elif head == "Rss:" and span is not None and int(line.split()[1]) > 0:
+            spans.append(span)
+    out = []
+    with open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+        for low, high in spans:
+            pagemap.seek(low // page * 8)
+            entries = np.frombuffer(pagemap.read((high - low) // page * 8), np.uint64)
+            present = entries[(entries >> np.uint64(63)) == 1]
+            out.append(present & np.uint64((1 << 55) - 1))
+    return out
 
 
 # -- load generation ------------------------------------------------------------------------
@@ -485,7 +535,7 @@ def run_server(
             post(target.url, target.body(rows[i : i + 1]))
         time.sleep(1.0)
         if model == "lr":
-            results.setdefault((server, "idle-rss"), []).append({"mb": tree_rss_mb(pid)})
+            results.setdefault((server, "idle-rss"), []).append({"mb": tree_memory_mb(pid)})
         for case in cases:
             _, n, concurrency = CASES[case]
             payload = target.body(rows[:n])
@@ -521,7 +571,7 @@ def table(results: dict[tuple[str, str], list[dict[str, float]]], servers: list[
     ref = "driftline"
     lines = [
         "| server | LR 1 row c=16 req/s | p50 ms | p99 ms | LR 100 rows c=16 rows/s "
-        "| RF 1 row c=64 p99 ms | RF timeouts / errors | idle RSS MB |",
+        "| RF 1 row c=64 p99 ms | RF timeouts / errors | idle memory MB |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for server in servers:
@@ -642,25 +692,31 @@ def baseline_source(ref: str, work: Path) -> Path:
 
 
 def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds (user + system) of each thread of ``pid`` so far, by thread id."""
+    """CPU seconds (user + system) so far of each thread of ``pid`` and of its descendants.
+
+    Keyed ``"<process>/<thread>"``; a log writer in a child process counts with the rest.
+    """
     tick = os.sysconf("SC_CLK_TCK")
     out = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
-        except OSError:  # the thread ended meanwhile
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        out[tid] = (int(fields[11]) + int(fields[12])) / tick
+    for proc in process_tree(pid):
+        with contextlib.suppress(OSError):  # the process ended meanwhile
+            for tid in os.listdir(f"/proc/{proc}/task"):
+                try:
+                    stat = Path(f"/proc/{proc}/task/{tid}/stat").read_text()
+                except OSError:  # the thread ended meanwhile
+                    continue
+                fields = stat[stat.rindex(")") + 2 :].split()
+                out[f"{proc}/{tid}"] = (int(fields[11]) + int(fields[12])) / tick
     return out
 
 
 def cpu_since(pid: int, before: dict[str, float]) -> tuple[float, float]:
-    """CPU seconds since ``before``: the main (event-loop) thread's, and the other threads'."""
+    """CPU seconds since ``before``: the main (event-loop) thread's, and all the others'."""
     loop = rest = 0.0
-    for tid, seconds in thread_cpu(pid).items():
-        spent = seconds - before.get(tid, 0.0)
-        if tid == str(pid):
+    main = f"{pid}/{pid}"
+    for key, seconds in thread_cpu(pid).items():
+        spent = seconds - before.get(key, 0.0)
+        if key == main:
             loop += spent
         else:
             rest += spent

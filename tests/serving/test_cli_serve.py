@@ -18,6 +18,7 @@ import pytest
 
 from driftline import Workspace
 from driftline.cli import main
+from driftline.predlog import read_predictions
 
 
 def test_serve_without_any_champion_says_what_to_do(
@@ -55,7 +56,7 @@ def test_two_workers_share_the_port_and_merge_their_metrics(
     process = subprocess.Popen(
         [sys.executable, "-m", "driftline.cli._main", "--home", str(home), "serve",
          "--port", str(port), "--workers", "2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     output: list[bytes] = []
     reader = threading.Thread(target=lambda: output.extend(process.stdout or []), daemon=True)
@@ -77,10 +78,12 @@ def test_two_workers_share_the_port_and_merge_their_metrics(
                 assert response.status_code == 200
             totals = {_requests_total(client.get("/metrics").text) for _ in range(6)}
     finally:
-        process.send_signal(signal.SIGINT)
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the whole group, log writers too
         process.wait(timeout=30)
         reader.join(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
     assert totals == {30.0}  # every scrape, whichever worker answers, sees all requests
     assert "serving models:/elec@champion" in b"".join(output).decode()
+    # Each worker's log writer process wrote its rows before the worker exited.
+    assert len(read_predictions(home / "predictions")) == 30

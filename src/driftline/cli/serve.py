@@ -40,11 +40,22 @@ def serve(
             help="Write every served row to HOME/predictions and feedback to HOME/feedback.",
         ),
     ] = True,
+    log_writer: Annotated[
+        str | None,
+        typer.Option(
+            "--log-writer",
+            help="Who writes the prediction log: 'process' (a child process fed through "
+            "shared memory; the default on x86-64 Linux) or 'thread'.",
+        ),
+    ] = None,
 ) -> None:
     """Serve models: native, MLflow and Open Inference Protocol v2 APIs, /metrics, /docs."""
+    from driftline.serving import ServingOptions
     from driftline.serving import serve as run
 
     settings: Settings = ctx.find_root().obj
+    options = ServingOptions() if log_writer is None else ServingOptions(log_writer=log_writer)
+    options.check()  # a bad --log-writer fails before anything loads
     refs = list(model) if model else champion_models(ctx)
     error_console().print(
         f"serving {', '.join(refs)} on http://{host}:{port} (docs at /docs)", markup=False
@@ -56,6 +67,7 @@ def serve(
         port=port,
         workers=workers,
         log_predictions=log_predictions,
+        options=options,
     )
 
 

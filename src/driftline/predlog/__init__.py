@@ -44,6 +44,7 @@ Feedback segment columns: ``prediction_id``, ``time``, ``label`` (JSON text of a
 
 from driftline.predlog._batches import PredictionBatch
 from driftline.predlog._compact import CompactResult, compact_in_child, compact_log
+from driftline.predlog._process_writer import ProcessLogWriter
 from driftline.predlog._readers import (
     FEEDBACK_COLUMNS,
     PREDICTION_COLUMNS,
@@ -62,6 +63,7 @@ __all__ = [
     "FeedbackLogWriter",
     "PredictionBatch",
     "PredictionLogWriter",
+    "ProcessLogWriter",
     "SegmentLogWriter",
     "compact_in_child",
     "compact_log",

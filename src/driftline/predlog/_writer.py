@@ -30,7 +30,7 @@ from driftline.predlog._segments import (
     write_segment,
 )
 
-__all__ = ["Clock", "SegmentLogWriter"]
+__all__ = ["Clock", "SegmentLogWriter", "sample_threshold", "sampled_in"]
 
 Clock = Callable[[], datetime]
 _SCALE = 1 << 64
@@ -38,6 +38,20 @@ _SCALE = 1 << 64
 # (and when it closes), at most ~_ENCODE_ROWS rows per codec call.
 _ENCODE_ROWS = 8192
 _ENCODE_CHUNKS = 512
+
+
+def sample_threshold(rate: float) -> int | None:
+    """The hash bound below which a row is kept at sampling ``rate``; None keeps every row."""
+    threshold = min(int(rate * _SCALE), _SCALE)
+    return None if threshold >= _SCALE else threshold
+
+
+def sampled_in(pid: Any, threshold: int) -> bool:
+    """Whether the row with ``pid`` is kept: the same ids on every run and every worker."""
+    if pid is None:
+        return True  # nothing to sample on; keeping it beats losing it
+    digest = hashlib.blake2b(str(pid).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") < threshold
 
 
 def _utc_now() -> datetime:
@@ -224,10 +238,7 @@ class SegmentLogWriter:
         self._cycle(close_all=True)
 
     def _keep(self, pid: Any) -> bool:
-        if pid is None:
-            return True  # nothing to sample on; keeping it beats losing it
-        digest = hashlib.blake2b(str(pid).encode(), digest_size=8).digest()
-        return int.from_bytes(digest, "big") < self._threshold
+        return sampled_in(pid, self._threshold)
 
     def _run(self) -> None:
         while True:

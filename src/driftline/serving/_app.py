@@ -130,6 +130,15 @@ def _default_logs(
     def dropped(counter: Any) -> Callable[[int], None]:
         return lambda n: counter.inc(n)
 
+    if prediction_log is None and options.log_writer == "process":
+        from driftline.predlog import ProcessLogWriter
+
+        prediction_log = ProcessLogWriter(
+            ws.home / "predictions",
+            max_queue=options.log_queue_rows,
+            sample_rate=options.sample_rate,
+            on_drop=dropped(metrics.log_dropped),
+        )
     if prediction_log is None:
         prediction_log = PredictionLogWriter(
             ws.home / "predictions",

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import os
+import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from driftline.exceptions import ValidationError
 
-__all__ = ["BatchingOptions", "ServingOptions"]
+__all__ = ["LOG_WRITERS", "BatchingOptions", "ServingOptions", "default_log_writer"]
+
+LOG_WRITERS = ("process", "thread")
+
+
+def process_log_supported() -> bool:
+    """Whether the prediction log can be written by a child process fed by shared memory.
+
+    The ring relies on x86-64's ordering of stores (no memory barrier in Python) and on
+    Linux's ``memfd_create``.
+    """
+    return hasattr(os, "memfd_create") and platform.machine().lower() in ("x86_64", "amd64")
+
+
+def default_log_writer() -> str:
+    """``"process"`` where it is supported, else ``"thread"``."""
+    return "process" if process_log_supported() else "thread"
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,10 @@ class ServingOptions:
     sample_rate: float = 1.0
     #: Rows the prediction log may hold before it counts drops.
     log_queue_rows: int = 100_000
+    #: Who writes the prediction log's segments: ``"process"``, a child process fed
+    #: through shared memory (the default on x86-64 Linux: the encoding and writing then
+    #: never take the event loop's GIL), or ``"thread"``, a thread of the server.
+    log_writer: str = field(default_factory=lambda: default_log_writer())
     #: Seconds between compactions of the prediction log's closed Arrow segments into
     #: Parquet, each in a child process at the lowest CPU priority; 0 disables them
     #: (``driftline predlog compact`` does it by hand).
@@ -105,6 +127,16 @@ class ServingOptions:
             raise ValidationError(
                 "serving options poll_interval_s, drain_timeout_s and compact_interval_s "
                 "must be >= 0"
+            )
+        if self.log_writer not in LOG_WRITERS:
+            raise ValidationError(
+                f"serving option log_writer must be one of {', '.join(LOG_WRITERS)}, "
+                f"got {self.log_writer!r}"
+            )
+        if self.log_writer == "process" and not process_log_supported():
+            raise ValidationError(
+                "serving option log_writer 'process' needs Linux on x86-64 (shared memory "
+                "through memfd_create); use 'thread'"
             )
         if self.batching is not None:
             self.batching.check()

@@ -1,0 +1,378 @@
+"""The prediction log written by a child process, fed through shared memory.
+
+Measured on the serving benchmark (100-row requests, two cores shared with the load
+generator): the thread writer's encoding and writing, however cheap alone, cost the event
+loop its share of the GIL; the same work in a child process costs the loop a copy per turn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import numpy as np
+
+from driftline.exceptions import ConflictError, UnavailableError, ValidationError
+from driftline.predlog._batches import PredictionBatch
+from driftline.predlog._ring import (
+    DROPPED,
+    FLUSH_ASKED,
+    FLUSH_DONE,
+    SEGMENTS,
+    WRITTEN,
+    Ring,
+    batch_frame,
+    read_frame,
+    rows_frame,
+)
+from driftline.predlog._writer import sample_threshold, sampled_in
+
+__all__ = ["ProcessLogWriter"]
+
+# Bytes of ring per row the queue may hold (a 20-feature row takes ~280).
+_BYTES_PER_ROW = 320
+_POLL_S = 0.005  # the child's idle wait between looks at the ring
+_FLUSH_TIMEOUT_S = 120.0
+
+
+class ProcessLogWriter:
+    """A :class:`PredictionLogWriter` in a child process; the same surface to the server.
+
+    :meth:`submit_batch` copies the batch into a shared-memory ring (arrays as raw bytes)
+    and returns; when the ring is full the rows are dropped and counted, never waited for.
+    The child (forked at :meth:`start` when the process has one thread, so it shares the
+    server's imported modules, else started afresh) reads the ring every few milliseconds
+    and runs a :class:`PredictionLogWriter`: same segments, same files, same readers.
+    :meth:`flush` returns once the child has landed every row submitted before it;
+    :meth:`close` lets the child write everything and waits for it. If the child dies, rows
+    are dropped (counted) and :meth:`flush` raises :class:`UnavailableError`.
+    """
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        max_queue: int = 100_000,
+        sample_rate: float = 1.0,
+        segment_rows: int = 50_000,
+        segment_seconds: float = 300,
+        on_drop: Callable[[int], None] | None = None,
+    ) -> None:
+        if isinstance(max_queue, bool) or not isinstance(max_queue, int) or max_queue < 1:
+            raise ValidationError(f"max_queue must be an int >= 1, got {max_queue!r}")
+        if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | float):
+            raise ValidationError(f"sample_rate must be a number in (0, 1], got {sample_rate!r}")
+        if not 0 < sample_rate <= 1:
+            raise ValidationError(f"sample_rate must be in (0, 1], got {sample_rate!r}")
+        self.directory = Path(directory)
+        self.max_queue = max_queue
+        self.sample_rate = float(sample_rate)
+        self._threshold = sample_threshold(sample_rate)
+        self.segment_rows, self.segment_seconds = segment_rows, segment_seconds
+        self.on_drop = on_drop
+        self.accepted = self.sampled_out = 0
+        self._dropped_here = 0
+        self.last_error: str | None = None
+        self._ring: Ring | None = None
+        self._child: subprocess.Popen[bytes] | int | None = None
+        self._stop_fd = -1
+        self._closed = False
+        self._lock = threading.Lock()  # flush and close from other threads
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- counters ---------------------------------------------------------------------------
+    def _word(self, slot: int) -> int:
+        return 0 if self._ring is None else int(self._ring.words[slot])
+
+    @property
+    def written(self) -> int:
+        """Rows in landed segment files."""
+        return self._word(WRITTEN)
+
+    @property
+    def dropped(self) -> int:
+        """Rows dropped: the ring was full here, or the child's writer lost them."""
+        return self._dropped_here + self._word(DROPPED)
+
+    @property
+    def segments(self) -> int:
+        return self._word(SEGMENTS)
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes in the ring that the child has not taken yet."""
+        return 0 if self._ring is None else self._ring.used
+
+    @property
+    def running(self) -> bool:
+        """True while the child process runs."""
+        child = self._child
+        if child is None:
+            return False
+        if isinstance(child, int):
+            with contextlib.suppress(ChildProcessError):
+                pid, _ = os.waitpid(child, os.WNOHANG)
+                return pid == 0
+            return False
+        return child.poll() is None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> Self:
+        """Make the ring and start the child (a no-op if it runs)."""
+        with self._lock:
+            if self._closed:
+                raise ConflictError("the prediction log writer is closed; make a new one")
+            if self._child is not None:
+                return self
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UnavailableError(
+                    f"cannot create the prediction log folder {str(self.directory)!r}: "
+                    f"{exc.strerror or exc}"
+                ) from exc
+            self._ring = Ring.create(self.max_queue * _BYTES_PER_ROW)
+            read_end, self._stop_fd = os.pipe()
+            settings = (
+                str(self.directory),
+                self.sample_rate,
+                self.segment_rows,
+                self.segment_seconds,
+            )
+            try:
+                if threading.active_count() == 1:
+                    self._child = _fork(self._ring, read_end, settings)
+                else:  # forking a threaded process is unsafe: start a fresh interpreter
+                    self._child = _spawn(self._ring, read_end, settings)
+            finally:
+                os.close(read_end)
+            os.close(self._ring.fd)  # the map stays; the child has its own
+            self._ring.fd = -1
+        return self
+
+    def submit(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Queue row dicts (see :meth:`PredictionLogWriter.submit`); return how many."""
+        if self._threshold is not None:
+            rows = [r for r in rows if sampled_in(r.get("prediction_id"), self._threshold)]
+        if not rows:
+            return 0
+        parts, size, kind = rows_frame(rows)
+        return self._put(parts, size, kind, len(rows))
+
+    def submit_batch(self, batch: PredictionBatch) -> int:
+        """Queue one batch of rows without blocking; return how many were accepted."""
+        n = len(batch)
+        if self._threshold is not None and n:
+            threshold = self._threshold
+            keep = np.fromiter((sampled_in(p, threshold) for p in batch.prediction_ids), bool, n)
+            kept = int(keep.sum())
+            self.sampled_out += n - kept
+            if kept < n:
+                batch, n = batch.take(keep), kept
+        if not n:
+            return 0
+        parts, size, kind = batch_frame(batch)
+        return self._put(parts, size, kind, n)
+
+    def _put(self, parts: list[Any], size: int, kind: int, n: int) -> int:
+        ring = self._ring
+        if ring is not None and not self._closed and ring.put(parts, size, kind):
+            self.accepted += n
+            return n
+        self._dropped_here += n
+        if self.on_drop is not None:
+            self.on_drop(n)
+        return 0
+
+    def flush(self) -> None:
+        """Wait until the child has written every row submitted so far and closed its files."""
+        with self._lock:
+            ring = self._ring
+            if ring is None or self._child is None:
+                return
+            ticket = int(ring.words[FLUSH_ASKED]) + 1
+            ring.words[FLUSH_ASKED] = ticket
+            deadline = time.monotonic() + _FLUSH_TIMEOUT_S
+            while int(ring.words[FLUSH_DONE]) < ticket:
+                if not self.running:
+                    self.last_error = "the prediction log's writer process has stopped"
+                    raise UnavailableError(f"{self.last_error}; rows since are dropped")
+                if time.monotonic() > deadline:
+                    raise UnavailableError(
+                        f"the prediction log's writer process did not flush in "
+                        f"{_FLUSH_TIMEOUT_S:.0f} s"
+                    )
+                time.sleep(0.002)
+
+    def close(self) -> None:
+        """Let the child write everything queued, wait for it, and refuse rows from now on."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            child, self._child = self._child, None
+            if self._stop_fd >= 0:
+                os.close(self._stop_fd)  # the child sees end-of-file: drain and exit
+                self._stop_fd = -1
+            if child is None:
+                return
+            if isinstance(child, int):
+                with contextlib.suppress(ChildProcessError):
+                    _, status = os.waitpid(child, 0)
+                    if status:
+                        self.last_error = f"the writer process ended with status {status}"
+            else:
+                code = child.wait()
+                if code:
+                    self.last_error = f"the writer process ended with exit code {code}"
+
+
+# -- the child ----------------------------------------------------------------------------
+def _fork(ring: Ring, stop_fd: int, settings: tuple[Any, ...]) -> int:
+    gc.collect()
+    gc.freeze()  # the child shares what is already here; collections would copy it
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 70
+    try:
+        _ignore_stop_signals()
+        with contextlib.suppress(ValueError):
+            signal.set_wakeup_fd(-1)
+        keep = sorted({stop_fd, 0, 1, 2})
+        limit = max(os.sysconf("SC_OPEN_MAX"), stop_fd + 1)
+        for low, high in zip(keep, [*keep[1:], limit], strict=True):
+            os.closerange(low + 1, high)  # the server's sockets are not ours to hold open
+        code = serve_ring(ring, stop_fd, *settings)
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"driftline prediction log writer failed: {exc!r}\n")
+    finally:
+        os._exit(code)
+
+
+def _ignore_stop_signals() -> None:
+    """Ctrl-C or a SIGTERM to the group stops the server, which then closes the child.
+
+    The child stops when the stop pipe reads end-of-file (the server closed it or died),
+    after writing what the ring holds; a signal of its own would lose those rows.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _spawn(ring: Ring, stop_fd: int, settings: tuple[Any, ...]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "driftline.predlog._process_writer",
+            str(ring.fd),
+            str(ring.capacity),
+            *map(str, settings),
+        ],
+        stdin=stop_fd,
+        pass_fds=(ring.fd,),
+        start_new_session=True,  # signals to the server's group stop the server, not us
+    )
+
+
+def serve_ring(
+    ring: Ring,
+    stop_fd: int,
+    directory: str,
+    sample_rate: float,
+    segment_rows: int,
+    segment_seconds: float,
+) -> int:
+    """The child's loop: frames to the writer until ``stop_fd`` reads end-of-file."""
+    from driftline.predlog._writers import PredictionLogWriter
+
+    # Sampling was done by the server; the child writes every row it gets.
+    del sample_rate
+    writer = PredictionLogWriter(
+        directory,
+        max_queue=10**9,  # the ring bounds what waits
+        segment_rows=segment_rows,
+        segment_seconds=segment_seconds,
+    )
+    stopped = threading.Event()
+
+    def wait_for_end() -> None:
+        with contextlib.suppress(OSError):
+            while os.read(stop_fd, 4096):
+                pass
+        stopped.set()
+
+    threading.Thread(target=wait_for_end, name="driftline-log-stop", daemon=True).start()
+    words = ring.words
+    last_drain = time.monotonic()
+    while True:
+        stopping = stopped.is_set()
+        asked = int(words[FLUSH_ASKED])  # before the frames: all rows sent before the ask
+        taken = 0
+        for kind, body in ring.frames():
+            try:
+                item = read_frame(kind, body)
+            except Exception as exc:  # a frame we cannot read loses its rows, not the log
+                writer.last_error = repr(exc)
+                continue
+            if isinstance(item, list):
+                writer.submit(item)
+            else:
+                writer.submit_batch(item)
+            taken += 1
+        now = time.monotonic()
+        if stopping:
+            break
+        if asked > int(words[FLUSH_DONE]):
+            writer.flush()
+            words[FLUSH_DONE] = asked
+            last_drain = now
+        elif writer.queued >= 8192 or now - last_drain >= 1.0:
+            writer.drain()
+            last_drain = now
+        _report(writer, words)
+        if not taken:
+            stopped.wait(_POLL_S)
+    writer.close()
+    _report(writer, words)
+    words[FLUSH_DONE] = int(words[FLUSH_ASKED])
+    return 0
+
+
+def _report(writer: Any, words: np.ndarray) -> None:
+    words[WRITTEN] = writer.written
+    words[DROPPED] = writer.dropped
+    words[SEGMENTS] = writer.segments
+
+
+def main(argv: list[str]) -> int:
+    """``python -m driftline.predlog._process_writer FD CAPACITY DIR RATE ROWS SECONDS``."""
+    ring = Ring(int(argv[0]), int(argv[1]))
+    return serve_ring(ring, 0, argv[2], float(argv[3]), int(argv[4]), float(argv[5]))
+
+
+if __name__ == "__main__":
+    _ignore_stop_signals()
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,193 @@
+"""The prediction log written by a child process through a shared-memory ring."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from driftline.exceptions import UnavailableError, ValidationError
+from driftline.predlog import (
+    PredictionBatch,
+    PredictionLogWriter,
+    ProcessLogWriter,
+    features_frame,
+    read_predictions,
+)
+from driftline.predlog._ring import Ring, batch_frame, read_frame
+from driftline.serving import ServingOptions
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="needs memfd_create")
+
+NAMES = ("amount", "age", "score")
+T0 = datetime(2026, 12, 7, 10, 30, 15, 123456, tzinfo=UTC)
+
+
+def numeric_batch(start: int, n: int, *, route: str | None = "champion") -> PredictionBatch:
+    rng = np.random.default_rng(start)
+    return PredictionBatch(
+        model="fraud",
+        version=3,
+        prediction_ids=[f"id-{i:06d}" for i in range(start, start + n)],
+        predictions=rng.integers(0, 2, n),
+        features=rng.random((n, len(NAMES))),
+        feature_names=NAMES,
+        probabilities=rng.random((n, 2)),
+        route=route,
+        latency_ms=rng.random(n),
+        time=T0,
+    )
+
+
+def frame_batch(start: int, n: int) -> PredictionBatch:
+    """Features as a DataFrame with text: the frame travels pickled."""
+    return PredictionBatch(
+        model="fraud",
+        version=3,
+        prediction_ids=[f"id-{i:06d}" for i in range(start, start + n)],
+        predictions=np.array(["yes", "no"] * (n // 2) + ["yes"] * (n % 2), dtype=object),
+        features=pd.DataFrame({"country": ["FR"] * n, "amount": np.arange(n, dtype=float)}),
+        feature_names=("country", "amount"),
+        latency_ms=2.5,
+        time=T0,
+    )
+
+
+def sorted_rows(folder: Path) -> pd.DataFrame:
+    frame = read_predictions(folder)
+    return frame.sort_values("prediction_id").reset_index(drop=True)
+
+
+@pytest.fixture(params=["fork", "spawn"])
+def start_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways the child starts: forked (one thread here) or a fresh interpreter."""
+    count = 1 if request.param == "fork" else 2
+    monkeypatch.setattr(threading, "active_count", lambda: count)
+    return str(request.param)
+
+
+def test_rows_read_back_like_the_thread_writer(tmp_path: Path, start_mode: str) -> None:
+    batches = [numeric_batch(0, 50), numeric_batch(50, 7, route=None), numeric_batch(57, 1)]
+    rows = [{"model": "fraud", "version": 3, "prediction_id": "id-900000", "prediction": 1,
+             "features": {"amount": 1.0, "age": 2.0, "score": 3.0}, "time": T0}]  # fmt: skip
+    with ProcessLogWriter(tmp_path / "process") as log:
+        assert isinstance(log._child, int) is (start_mode == "fork")
+        accepted = sum(log.submit_batch(b) for b in batches) + log.submit(rows)
+        log.flush()
+        assert log.written == accepted == 59  # visible once flush returns
+    with PredictionLogWriter(tmp_path / "thread") as reference:
+        for b in batches:
+            reference.submit_batch(b)
+        reference.submit(rows)
+    ours, theirs = sorted_rows(tmp_path / "process"), sorted_rows(tmp_path / "thread")
+    pd.testing.assert_frame_equal(ours, theirs)
+    pd.testing.assert_frame_equal(features_frame(ours), features_frame(theirs))
+    assert ours["time"].iloc[0] == pd.Timestamp(T0)  # microseconds survive the trip
+
+
+def test_batches_that_are_not_plain_arrays_travel_pickled(tmp_path: Path) -> None:
+    with ProcessLogWriter(tmp_path) as log:
+        assert log.submit_batch(frame_batch(0, 5)) == 5
+        assert log.submit_batch(numeric_batch(5, 3)) == 3
+    frame = sorted_rows(tmp_path)
+    assert len(frame) == 8
+    assert frame["prediction"].iloc[:5].tolist() == ["yes", "no", "yes", "no", "yes"]
+    assert features_frame(frame.iloc[:5])["country"].tolist() == ["FR"] * 5
+
+
+def test_the_ring_wraps_many_times_without_losing_or_mixing_rows(tmp_path: Path) -> None:
+    # 200 rows of queue is the smallest ring (64 KiB); ~150 KB of frames go through it.
+    with ProcessLogWriter(tmp_path, max_queue=200) as log:
+        sent = 0
+        for i in range(100):
+            batch = numeric_batch(sent, 1 + i % 13)
+            while not log.submit_batch(batch):  # full: let the child catch up
+                time.sleep(0.005)
+            sent += len(batch)
+        log.flush()
+    frame = sorted_rows(tmp_path)
+    assert frame["prediction_id"].tolist() == [f"id-{i:06d}" for i in range(sent)]
+    first = numeric_batch(0, 1)
+    assert features_frame(frame.iloc[:1]).to_numpy().tolist() == first.features.tolist()
+
+
+def test_a_full_ring_drops_and_counts_without_waiting(tmp_path: Path) -> None:
+    ring = Ring.create(1 << 16)
+    try:
+        parts, size, kind = batch_frame(numeric_batch(0, 100))
+        fits = 0
+        while ring.put(parts, size, kind):
+            fits += 1
+        assert fits >= 2 and ring.used <= ring.capacity
+        frames = list(ring.frames())
+        assert len(frames) == fits and ring.used == 0
+        again = read_frame(*frames[-1])
+        assert isinstance(again, PredictionBatch)
+        assert list(again.prediction_ids) == [f"id-{i:06d}" for i in range(100)]
+        assert ring.put(parts, size, kind)  # the space came back
+    finally:
+        ring.close()
+
+
+def test_a_dead_writer_process_is_reported_and_rows_are_dropped(tmp_path: Path) -> None:
+    drops: list[int] = []
+    log = ProcessLogWriter(tmp_path, max_queue=200, on_drop=drops.append).start()
+    try:
+        child = log._child
+        pid = child if isinstance(child, int) else child.pid
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while log.running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not log.running
+        accepted = [log.submit_batch(numeric_batch(i * 50, 50)) for i in range(40)]
+        assert 0 in accepted  # nobody empties the ring any more
+        assert log.dropped == sum(drops) > 0
+        with pytest.raises(UnavailableError, match="writer process has stopped"):
+            log.flush()
+    finally:
+        log.close()
+
+
+def test_close_writes_everything_and_then_refuses_rows(tmp_path: Path) -> None:
+    log = ProcessLogWriter(tmp_path).start()
+    assert log.submit_batch(numeric_batch(0, 40)) == 40
+    log.close()  # no flush first
+    assert log.written == 40 and not log.running
+    assert log.submit_batch(numeric_batch(40, 5)) == 0
+    assert log.dropped == 5
+    assert len(read_predictions(tmp_path)) == 40
+
+
+def test_sampling_keeps_the_same_ids_as_the_thread_writer(tmp_path: Path) -> None:
+    batch = numeric_batch(0, 400)
+    with ProcessLogWriter(tmp_path / "p", sample_rate=0.3) as log:
+        kept = log.submit_batch(batch)
+        assert kept + log.sampled_out == 400
+    with PredictionLogWriter(tmp_path / "t", sample_rate=0.3) as reference:
+        reference.submit_batch(batch)
+    ours = set(read_predictions(tmp_path / "p")["prediction_id"])
+    assert ours == set(read_predictions(tmp_path / "t")["prediction_id"])
+    assert 60 < len(ours) == kept < 180
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"sample_rate": 0}, "sample_rate"), ({"max_queue": 0}, "max_queue")],
+)
+def test_bad_settings_name_the_field(tmp_path: Path, kwargs: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        ProcessLogWriter(tmp_path, **kwargs)
+
+
+def test_serving_option_log_writer_is_checked() -> None:
+    with pytest.raises(ValidationError, match="log_writer must be one of process, thread"):
+        ServingOptions(log_writer="disk").check()
+    assert ServingOptions(log_writer="thread").check().log_writer == "thread"
