@@ -55,7 +55,7 @@ def test_two_workers_share_the_port_and_merge_their_metrics(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRIFTLINE_", "PROMETHEUS"))}
     process = subprocess.Popen(
         [sys.executable, "-m", "driftline.cli._main", "--home", str(home), "serve",
-         "--port", str(port), "--workers", "2"],
+         "--port", str(port), "--workers", "2", "--log-writer", "process"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     output: list[bytes] = []
@@ -85,5 +85,6 @@ def test_two_workers_share_the_port_and_merge_their_metrics(
             process.stdout.close()
     assert totals == {30.0}  # every scrape, whichever worker answers, sees all requests
     assert "serving models:/elec@champion" in b"".join(output).decode()
-    # Each worker's log writer process wrote its rows before the worker exited.
+    # Each worker's log writer process (forked, and deaf to the group's Ctrl-C) wrote its
+    # rows before the worker exited.
     assert len(read_predictions(home / "predictions")) == 30

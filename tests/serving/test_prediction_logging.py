@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from driftline.serving import features_frame, read_predictions
 from driftline.serving._log_batches import merged_log_batch
@@ -33,8 +34,9 @@ class RowsOnly:
         return len(rows)
 
 
+@pytest.mark.parametrize("writer", ["thread", "process"])
 def test_every_row_of_a_batch_request_is_logged_with_its_answer(
-    models: Any, make_app: Any, run_app: Any
+    models: Any, make_app: Any, run_app: Any, options: Any, writer: str
 ) -> None:
     rows = models.features.head(120)
 
@@ -49,7 +51,8 @@ def test_every_row_of_a_batch_request_is_logged_with_its_answer(
             answers.append(got.json())
         return answers
 
-    answers = run_app(make_app(), scenario)  # shutdown flushes the log
+    app = make_app(options=options(log_writer=writer))
+    answers = run_app(app, scenario)  # shutdown flushes the log (and ends the child)
     ids = [pid for a in answers for pid in a["prediction_ids"]]
     log = read_predictions(models.ws.home / "predictions", model="elec")
     assert len(log) == 120 and sorted(log["prediction_id"]) == sorted(ids)
