@@ -9,7 +9,13 @@ from pathlib import Path
 
 from driftline.exceptions import ValidationError
 
-__all__ = ["LOG_WRITERS", "BatchingOptions", "ServingOptions", "process_log_supported"]
+__all__ = [
+    "LOG_WRITERS",
+    "BatchingOptions",
+    "ServingOptions",
+    "default_log_writer",
+    "process_log_supported",
+]
 
 LOG_WRITERS = ("process", "thread")
 
@@ -21,6 +27,11 @@ def process_log_supported() -> bool:
     Linux's ``memfd_create``.
     """
     return hasattr(os, "memfd_create") and platform.machine().lower() in ("x86_64", "amd64")
+
+
+def default_log_writer() -> str:
+    """``"process"`` where it is supported, else ``"thread"``."""
+    return "process" if process_log_supported() else "thread"
 
 
 @dataclass(frozen=True)
@@ -81,11 +92,11 @@ class ServingOptions:
     sample_rate: float = 1.0
     #: Rows the prediction log may hold before it counts drops.
     log_queue_rows: int = 100_000
-    #: Who writes the prediction log's segments: ``"thread"``, a thread of the server,
-    #: or ``"process"`` (x86-64 Linux), a child process fed through shared memory: the
-    #: encoding and writing then never take the event loop's GIL, which halves what the
-    #: log costs requests of many rows, for ~27 MB more idle memory (see the README).
-    log_writer: str = "thread"
+    #: Who writes the prediction log's segments: ``"process"``, a child process fed
+    #: through shared memory (the default on x86-64 Linux: the encoding and writing then
+    #: never take the event loop's GIL; ~27 MB more idle memory), or ``"thread"``, a
+    #: thread of the server (the default elsewhere).
+    log_writer: str = field(default_factory=lambda: default_log_writer())
     #: Seconds between compactions of the prediction log's closed Arrow segments into
     #: Parquet, each in a child process at the lowest CPU priority; 0 disables them
     #: (``driftline predlog compact`` does it by hand).
