@@ -36,7 +36,10 @@ and the segment goes on in a new one.
 
 Rows come as dicts (:meth:`PredictionLogWriter.submit`) or, from the server, as one
 :class:`PredictionBatch` of arrays per request (:meth:`PredictionLogWriter.submit_batch`),
-which the writer's thread encodes together column by column.
+which the writer's thread encodes together column by column. :class:`ProcessLogWriter`
+(what ``driftline serve`` uses on x86-64 Linux) runs that writer in a child process and
+hands it each batch through a ring in shared memory, so that the server's event loop never
+waits for the writer's share of the GIL.
 
 Feedback segment columns: ``prediction_id``, ``time``, ``label`` (JSON text of a scalar),
 ``value`` (float64, nullable), ``extra`` (JSON text, nullable). Readers decode the JSON.

@@ -88,6 +88,7 @@ class ProcessLogWriter:
         self._stop_fd = -1
         self._closed = False
         self._lock = threading.Lock()  # flush and close from other threads
+        self._put_lock = threading.Lock()  # one writer of the ring at a time
 
     def __enter__(self) -> Self:
         return self.start()
@@ -173,7 +174,9 @@ class ProcessLogWriter:
     def submit(self, rows: Sequence[Mapping[str, Any]]) -> int:
         """Queue row dicts (see :meth:`PredictionLogWriter.submit`); return how many."""
         if self._threshold is not None:
-            rows = [r for r in rows if sampled_in(r.get("prediction_id"), self._threshold)]
+            kept = [r for r in rows if sampled_in(r.get("prediction_id"), self._threshold)]
+            self.sampled_out += len(rows) - len(kept)
+            rows = kept
         if not rows:
             return 0
         parts, size, kind = rows_frame(rows)
@@ -196,10 +199,11 @@ class ProcessLogWriter:
 
     def _put(self, parts: list[Any], size: int, kind: int, n: int) -> int:
         ring = self._ring
-        if ring is not None and not self._closed and ring.put(parts, size, kind):
-            self.accepted += n
-            return n
-        self._dropped_here += n
+        with self._put_lock:
+            if ring is not None and not self._closed and ring.put(parts, size, kind):
+                self.accepted += n
+                return n
+            self._dropped_here += n
         if self.on_drop is not None:
             self.on_drop(n)
         return 0
@@ -229,7 +233,8 @@ class ProcessLogWriter:
         with self._lock:
             if self._closed:
                 return
-            self._closed = True
+            with self._put_lock:  # no frame lands after the child was told to stop
+                self._closed = True
             child, self._child = self._child, None
             if self._stop_fd >= 0:
                 os.close(self._stop_fd)  # the child sees end-of-file: drain and exit

@@ -96,7 +96,7 @@ class ServingOptions:
     #: through shared memory (the default on x86-64 Linux: the encoding and writing then
     #: never take the event loop's GIL; ~27 MB more idle memory), or ``"thread"``, a
     #: thread of the server (the default elsewhere).
-    log_writer: str = field(default_factory=lambda: default_log_writer())
+    log_writer: str = field(default_factory=default_log_writer)
     #: Seconds between compactions of the prediction log's closed Arrow segments into
     #: Parquet, each in a child process at the lowest CPU priority; 0 disables them
     #: (``driftline predlog compact`` does it by hand).
