@@ -191,3 +191,16 @@ def test_serving_option_log_writer_is_checked() -> None:
     with pytest.raises(ValidationError, match="log_writer must be one of process, thread"):
         ServingOptions(log_writer="disk").check()
     assert ServingOptions(log_writer="thread").check().log_writer == "thread"
+
+
+def test_flush_with_nothing_new_does_not_wait_for_the_child(tmp_path: Path) -> None:
+    from driftline.predlog._ring import FLUSH_ASKED
+
+    with ProcessLogWriter(tmp_path) as log:
+        assert log._ring is not None
+        log.flush()  # at start-up: nothing to wait for (a fresh child may still be importing)
+        assert int(log._ring.words[FLUSH_ASKED]) == 0
+        log.submit_batch(numeric_batch(0, 3))
+        log.flush()
+        log.flush()  # the second has nothing new either
+        assert int(log._ring.words[FLUSH_ASKED]) == 1 and log.written == 3

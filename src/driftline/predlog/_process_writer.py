@@ -82,6 +82,7 @@ class ProcessLogWriter:
         self.on_drop = on_drop
         self.accepted = self.sampled_out = 0
         self._dropped_here = 0
+        self._flushed = 0  # ``accepted`` when the last flush returned
         self.last_error: str | None = None
         self._ring: Ring | None = None
         self._child: subprocess.Popen[bytes] | int | None = None
@@ -214,6 +215,9 @@ class ProcessLogWriter:
             ring = self._ring
             if ring is None or self._child is None:
                 return
+            submitted = self.accepted
+            if submitted == self._flushed:
+                return  # nothing since the last flush (nor a child to wait for at start-up)
             ticket = int(ring.words[FLUSH_ASKED]) + 1
             ring.words[FLUSH_ASKED] = ticket
             deadline = time.monotonic() + _FLUSH_TIMEOUT_S
@@ -227,6 +231,7 @@ class ProcessLogWriter:
                         f"{_FLUSH_TIMEOUT_S:.0f} s"
                     )
                 time.sleep(0.002)
+            self._flushed = submitted
 
     def close(self) -> None:
         """Let the child write everything queued, wait for it, and refuse rows from now on."""
@@ -290,8 +295,9 @@ def _spawn(ring: Ring, stop_fd: int, settings: tuple[Any, ...]) -> subprocess.Po
     return subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "driftline.predlog._process_writer",
+            "-c",  # not -m: the package has imported this module already
+            "import sys; from driftline.predlog._process_writer import main; "
+            "sys.exit(main(sys.argv[1:]))",
             str(ring.fd),
             str(ring.capacity),
             *map(str, settings),
@@ -373,11 +379,7 @@ def _report(writer: Any, words: np.ndarray) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m driftline.predlog._process_writer FD CAPACITY DIR RATE ROWS SECONDS``."""
+    """The spawned child: ``main([FD, CAPACITY, DIR, RATE, ROWS, SECONDS])``."""
+    _ignore_stop_signals()
     ring = Ring(int(argv[0]), int(argv[1]))
     return serve_ring(ring, 0, argv[2], float(argv[3]), int(argv[4]), float(argv[5]))
-
-
-if __name__ == "__main__":
-    _ignore_stop_signals()
-    raise SystemExit(main(sys.argv[1:]))
