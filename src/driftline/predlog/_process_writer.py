@@ -83,6 +83,7 @@ class ProcessLogWriter:
         self.accepted = self.sampled_out = 0
         self._dropped_here = 0
         self._flushed = 0  # ``accepted`` when the last flush returned
+        self._lost = 0  # rows the ring held when the child was found dead
         self.last_error: str | None = None
         self._ring: Ring | None = None
         self._child: subprocess.Popen[bytes] | int | None = None
@@ -155,12 +156,7 @@ class ProcessLogWriter:
                 ) from exc
             self._ring = Ring.create(self.max_queue * _BYTES_PER_ROW)
             read_end, self._stop_fd = os.pipe()
-            settings = (
-                str(self.directory),
-                self.sample_rate,
-                self.segment_rows,
-                self.segment_seconds,
-            )
+            settings = (str(self.directory), self.segment_rows, self.segment_seconds)
             try:
                 if threading.active_count() == 1:
                     self._child = _fork(self._ring, read_end, settings)
@@ -223,6 +219,7 @@ class ProcessLogWriter:
             deadline = time.monotonic() + _FLUSH_TIMEOUT_S
             while int(ring.words[FLUSH_DONE]) < ticket:
                 if not self.running:
+                    self._count_lost()
                     self.last_error = "the prediction log's writer process has stopped"
                     raise UnavailableError(f"{self.last_error}; rows since are dropped")
                 if time.monotonic() > deadline:
@@ -255,6 +252,17 @@ class ProcessLogWriter:
                 code = child.wait()
                 if code:
                     self.last_error = f"the writer process ended with exit code {code}"
+            self._count_lost()
+
+    def _count_lost(self) -> None:
+        """Rows accepted but neither written nor counted as dropped by a child that ended."""
+        lost = self.accepted - self.written - self._word(DROPPED) - self._lost
+        if lost > 0:
+            self._lost += lost
+            with self._put_lock:
+                self._dropped_here += lost
+            if self.on_drop is not None:
+                self.on_drop(lost)
 
 
 # -- the child ----------------------------------------------------------------------------
@@ -309,18 +317,14 @@ def _spawn(ring: Ring, stop_fd: int, settings: tuple[Any, ...]) -> subprocess.Po
 
 
 def serve_ring(
-    ring: Ring,
-    stop_fd: int,
-    directory: str,
-    sample_rate: float,
-    segment_rows: int,
-    segment_seconds: float,
+    ring: Ring, stop_fd: int, directory: str, segment_rows: int, segment_seconds: float
 ) -> int:
-    """The child's loop: frames to the writer until ``stop_fd`` reads end-of-file."""
+    """The child's loop: frames to the writer until ``stop_fd`` reads end-of-file.
+
+    The server sampled already; the child writes every row it gets.
+    """
     from driftline.predlog._writers import PredictionLogWriter
 
-    # Sampling was done by the server; the child writes every row it gets.
-    del sample_rate
     writer = PredictionLogWriter(
         directory,
         max_queue=10**9,  # the ring bounds what waits
@@ -379,7 +383,7 @@ def _report(writer: Any, words: np.ndarray) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """The spawned child: ``main([FD, CAPACITY, DIR, RATE, ROWS, SECONDS])``."""
+    """The spawned child: ``main([FD, CAPACITY, DIR, ROWS, SECONDS])``."""
     _ignore_stop_signals()
     ring = Ring(int(argv[0]), int(argv[1]))
-    return serve_ring(ring, 0, argv[2], float(argv[3]), int(argv[4]), float(argv[5]))
+    return serve_ring(ring, 0, argv[2], int(argv[3]), float(argv[4]))
