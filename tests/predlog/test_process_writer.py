@@ -121,9 +121,9 @@ def test_the_ring_wraps_many_times_without_losing_or_mixing_rows(tmp_path: Path)
 def test_a_full_ring_drops_and_counts_without_waiting(tmp_path: Path) -> None:
     ring = Ring.create(1 << 16)
     try:
-        parts, size, kind = batch_frame(numeric_batch(0, 100))
+        parts, kind = batch_frame(numeric_batch(0, 100))
         fits = 0
-        while ring.put(parts, size, kind):
+        while ring.put(parts, kind):
             fits += 1
         assert fits >= 2 and ring.used <= ring.capacity
         frames = list(ring.frames())
@@ -131,7 +131,7 @@ def test_a_full_ring_drops_and_counts_without_waiting(tmp_path: Path) -> None:
         again = read_frame(*frames[-1])
         assert isinstance(again, PredictionBatch)
         assert list(again.prediction_ids) == [f"id-{i:06d}" for i in range(100)]
-        assert ring.put(parts, size, kind)  # the space came back
+        assert ring.put(parts, kind)  # the space came back
     finally:
         ring.close()
 

@@ -22,7 +22,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from driftline.exceptions import ConflictError, UnavailableError, ValidationError
+from driftline.exceptions import ConflictError, UnavailableError
 from driftline.predlog._batches import PredictionBatch
 from driftline.predlog._ring import (
     DROPPED,
@@ -35,7 +35,13 @@ from driftline.predlog._ring import (
     read_frame,
     rows_frame,
 )
-from driftline.predlog._writer import sample_threshold, sampled_in
+from driftline.predlog._writer import (
+    checked_sample_rate,
+    positive_int,
+    sample_chunk,
+    sample_rows,
+    sample_threshold,
+)
 
 __all__ = ["ProcessLogWriter"]
 
@@ -68,16 +74,10 @@ class ProcessLogWriter:
         segment_seconds: float = 300,
         on_drop: Callable[[int], None] | None = None,
     ) -> None:
-        if isinstance(max_queue, bool) or not isinstance(max_queue, int) or max_queue < 1:
-            raise ValidationError(f"max_queue must be an int >= 1, got {max_queue!r}")
-        if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | float):
-            raise ValidationError(f"sample_rate must be a number in (0, 1], got {sample_rate!r}")
-        if not 0 < sample_rate <= 1:
-            raise ValidationError(f"sample_rate must be in (0, 1], got {sample_rate!r}")
         self.directory = Path(directory)
-        self.max_queue = max_queue
-        self.sample_rate = float(sample_rate)
-        self._threshold = sample_threshold(sample_rate)
+        self.max_queue = positive_int("max_queue", max_queue)
+        self.sample_rate = checked_sample_rate(sample_rate)
+        self._threshold = sample_threshold(self.sample_rate)
         self.segment_rows, self.segment_seconds = segment_rows, segment_seconds
         self.on_drop = on_drop
         self.accepted = self.sampled_out = 0
@@ -171,33 +171,29 @@ class ProcessLogWriter:
     def submit(self, rows: Sequence[Mapping[str, Any]]) -> int:
         """Queue row dicts (see :meth:`PredictionLogWriter.submit`); return how many."""
         if self._threshold is not None:
-            kept = [r for r in rows if sampled_in(r.get("prediction_id"), self._threshold)]
+            kept = sample_rows(rows, self._threshold)
             self.sampled_out += len(rows) - len(kept)
             rows = kept
         if not rows:
             return 0
-        parts, size, kind = rows_frame(rows)
-        return self._put(parts, size, kind, len(rows))
+        parts, kind = rows_frame(rows)
+        return self._put(parts, kind, len(rows))
 
     def submit_batch(self, batch: PredictionBatch) -> int:
         """Queue one batch of rows without blocking; return how many were accepted."""
+        if self._threshold is not None and len(batch):
+            batch, skipped = sample_chunk(batch, self._threshold)
+            self.sampled_out += skipped
         n = len(batch)
-        if self._threshold is not None and n:
-            threshold = self._threshold
-            keep = np.fromiter((sampled_in(p, threshold) for p in batch.prediction_ids), bool, n)
-            kept = int(keep.sum())
-            self.sampled_out += n - kept
-            if kept < n:
-                batch, n = batch.take(keep), kept
         if not n:
             return 0
-        parts, size, kind = batch_frame(batch)
-        return self._put(parts, size, kind, n)
+        parts, kind = batch_frame(batch)
+        return self._put(parts, kind, n)
 
-    def _put(self, parts: list[Any], size: int, kind: int, n: int) -> int:
+    def _put(self, parts: list[Any], kind: int, n: int) -> int:
         ring = self._ring
         with self._put_lock:
-            if ring is not None and not self._closed and ring.put(parts, size, kind):
+            if ring is not None and not self._closed and ring.put(parts, kind):
                 self.accepted += n
                 return n
             self._dropped_here += n

@@ -17,6 +17,7 @@ from __future__ import annotations
 import mmap
 import os
 import pickle
+import platform
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,7 @@ import numpy as np
 from driftline.predlog._batches import PredictionBatch
 from driftline.predlog._segments import datetime_to_us
 
-__all__ = ["Ring", "batch_frame", "read_frame", "rows_frame"]
+__all__ = ["Ring", "batch_frame", "read_frame", "ring_supported", "rows_frame"]
 
 # Slots of the counter words.
 HEAD, TAIL, FLUSH_ASKED, FLUSH_DONE, WRITTEN, DROPPED, SEGMENTS = range(7)
@@ -41,6 +42,12 @@ _NO_ROUTE = -1
 _NUMERIC = frozenset("biuf")
 _NAME_SEPARATOR = "\x1f"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ring_supported() -> bool:
+    """Whether this machine can run the ring: Linux's ``memfd_create``, and x86-64, whose
+    stores are seen in program order (Python has no memory barrier to offer elsewhere)."""
+    return hasattr(os, "memfd_create") and platform.machine().lower() in ("x86_64", "amd64")
 
 
 def _aligned(size: int) -> int:
@@ -70,8 +77,10 @@ class Ring:
             os.close(fd)
             raise
 
-    def put(self, parts: list[Any], size: int, kind: int) -> bool:
-        """Append one frame of ``parts`` (bytes-like, ``size`` bytes in all); False if full."""
+    def put(self, parts: list[Any], kind: int) -> bool:
+        """Append one frame of ``parts`` (C-contiguous bytes-like objects); False if full."""
+        views = [memoryview(part).cast("B") for part in parts]
+        size = sum(view.nbytes for view in views)
         padded = _aligned(_FRAME.size + size)
         head, capacity = self._head, self.capacity
         pos = head % capacity
@@ -87,8 +96,7 @@ class Ring:
         at = _CONTROL + pos
         memory[at : at + _FRAME.size] = _FRAME.pack(_MAGIC, kind, size)
         at += _FRAME.size
-        for part in parts:
-            view = memoryview(part).cast("B")
+        for view in views:
             memory[at : at + view.nbytes] = view
             at += view.nbytes
         self._head = head + padded
@@ -133,8 +141,8 @@ class Ring:
             self.fd = -1
 
 
-def batch_frame(batch: PredictionBatch) -> tuple[list[Any], int, int]:
-    """A batch as (parts, size, kind): raw arrays when numeric, else a pickle."""
+def batch_frame(batch: PredictionBatch) -> tuple[list[Any], int]:
+    """A batch as (parts, kind): raw arrays when numeric, else a pickle."""
     f, p, q, latency = batch.features, batch.predictions, batch.probabilities, batch.latency_ms
     if not (
         type(f) is np.ndarray
@@ -148,8 +156,7 @@ def batch_frame(batch: PredictionBatch) -> tuple[list[Any], int, int]:
         and type(batch.model) is str
         and type(batch.version) is int
     ):
-        body = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
-        return [body], len(body), PICKLED
+        return [pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)], PICKLED
     n, width = f.shape
     model = batch.model.encode()
     route = None if batch.route is None else batch.route.encode()
@@ -183,7 +190,7 @@ def batch_frame(batch: PredictionBatch) -> tuple[list[Any], int, int]:
         parts.append(np.ascontiguousarray(q))
     if latency_kind == 2:
         parts.append(np.ascontiguousarray(latency, np.float64))
-    return parts, sum(memoryview(part).nbytes for part in parts), BATCH
+    return parts, BATCH
 
 
 def read_frame(kind: int, body: bytes) -> PredictionBatch | list[dict[str, Any]]:
@@ -233,10 +240,9 @@ def read_frame(kind: int, body: bytes) -> PredictionBatch | list[dict[str, Any]]
     )
 
 
-def rows_frame(rows: Sequence[Mapping[str, Any]]) -> tuple[list[Any], int, int]:
-    """Row dicts as one pickled frame."""
-    body = pickle.dumps(list(rows), protocol=pickle.HIGHEST_PROTOCOL)
-    return [body], len(body), ROWS
+def rows_frame(rows: Sequence[Mapping[str, Any]]) -> tuple[list[Any], int]:
+    """Row dicts as one pickled frame: (parts, kind)."""
+    return [pickle.dumps(list(rows), protocol=pickle.HIGHEST_PROTOCOL)], ROWS
 
 
 def _dtype(code: bytes) -> np.dtype[Any]:

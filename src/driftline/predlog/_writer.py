@@ -30,7 +30,15 @@ from driftline.predlog._segments import (
     write_segment,
 )
 
-__all__ = ["Clock", "SegmentLogWriter", "sample_threshold", "sampled_in"]
+__all__ = [
+    "Clock",
+    "SegmentLogWriter",
+    "checked_sample_rate",
+    "positive_int",
+    "sample_chunk",
+    "sample_rows",
+    "sample_threshold",
+]
 
 Clock = Callable[[], datetime]
 _SCALE = 1 << 64
@@ -40,13 +48,22 @@ _ENCODE_ROWS = 8192
 _ENCODE_CHUNKS = 512
 
 
+def checked_sample_rate(value: object) -> float:
+    """``value`` as a sampling rate in (0, 1], or a ValidationError naming ``sample_rate``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"sample_rate must be a number in (0, 1], got {value!r}")
+    if not (math.isfinite(value) and 0 < value <= 1):
+        raise ValidationError(f"sample_rate must be in (0, 1], got {value!r}")
+    return float(value)
+
+
 def sample_threshold(rate: float) -> int | None:
     """The hash bound below which a row is kept at sampling ``rate``; None keeps every row."""
     threshold = min(int(rate * _SCALE), _SCALE)
     return None if threshold >= _SCALE else threshold
 
 
-def sampled_in(pid: Any, threshold: int) -> bool:
+def _sampled_in(pid: Any, threshold: int) -> bool:
     """Whether the row with ``pid`` is kept: the same ids on every run and every worker."""
     if pid is None:
         return True  # nothing to sample on; keeping it beats losing it
@@ -54,11 +71,24 @@ def sampled_in(pid: Any, threshold: int) -> bool:
     return int.from_bytes(digest, "big") < threshold
 
 
+def sample_rows(rows: Sequence[Mapping[str, Any]], threshold: int) -> list[Mapping[str, Any]]:
+    """The row dicts kept at ``threshold`` (see :func:`sample_threshold`)."""
+    return [r for r in rows if _sampled_in(r.get("prediction_id"), threshold)]
+
+
+def sample_chunk(chunk: Any, threshold: int) -> tuple[Any, int]:
+    """A columnar chunk's rows kept at ``threshold``, and how many were left out."""
+    n = len(chunk)
+    keep = np.fromiter((_sampled_in(pid, threshold) for pid in chunk.prediction_ids), bool, n)
+    skipped = n - int(keep.sum())
+    return (chunk.take(keep) if skipped else chunk), skipped
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _positive_int(name: str, value: object) -> int:
+def positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValidationError(f"{name} must be an int >= 1, got {value!r}")
     return value
@@ -92,23 +122,19 @@ class SegmentLogWriter:
         gate: threading.Event | None = None,
         poll_interval: float = 1.0,
     ) -> None:
-        if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | float):
-            raise ValidationError(f"sample_rate must be a number in (0, 1], got {sample_rate!r}")
-        if not (math.isfinite(sample_rate) and 0 < sample_rate <= 1):
-            raise ValidationError(f"sample_rate must be in (0, 1], got {sample_rate!r}")
         self.directory = Path(directory)
-        self.max_queue = _positive_int("max_queue", max_queue)
-        self.segment_rows = _positive_int("segment_rows", segment_rows)
+        self.max_queue = positive_int("max_queue", max_queue)
+        self.segment_rows = positive_int("segment_rows", segment_rows)
         self.segment_seconds = _positive_number("segment_seconds", segment_seconds)
         self.poll_interval = _positive_number("poll_interval", poll_interval)
-        self.sample_rate = float(sample_rate)
+        self.sample_rate = checked_sample_rate(sample_rate)
         self.clock: Clock = clock or _utc_now
         self.on_drop, self.on_segment, self.gate = on_drop, on_segment, gate
         self.accepted = self.dropped = self.sampled_out = 0
         self.written = self.failed = self.segments = 0
         self.last_error: str | None = None
         self._codec = self.codec_type()
-        self._threshold = min(int(sample_rate * _SCALE), _SCALE)
+        self._threshold = sample_threshold(self.sample_rate)
         self._high_water = max(1, self.max_queue // 2)
         self._pending: list[Mapping[str, Any]] = []
         # Columnar chunks (see the codec's prepare_chunk) and the rows they hold.
@@ -164,8 +190,8 @@ class SegmentLogWriter:
 
     def submit(self, rows: Sequence[Mapping[str, Any]]) -> int:
         """Queue ``rows`` without blocking; return how many were accepted (the rest are dropped)."""
-        if self._threshold < _SCALE:
-            kept = [r for r in rows if self._keep(r.get("prediction_id"))]
+        if self._threshold is not None:
+            kept = sample_rows(rows, self._threshold)
             skipped, rows = len(rows) - len(kept), kept
         else:
             skipped = 0
@@ -184,12 +210,10 @@ class SegmentLogWriter:
         A chunk has ``len()``, ``prediction_ids``, ``take(slice or mask)`` and ``rows()``
         (see :class:`~driftline.predlog.PredictionBatch`).
         """
-        n, skipped = len(chunk), 0
-        if self._threshold < _SCALE and n:
-            keep = np.fromiter((self._keep(pid) for pid in chunk.prediction_ids), bool, n)
-            skipped = n - int(keep.sum())
-            if skipped:
-                chunk, n = chunk.take(keep), n - skipped
+        skipped = 0
+        if self._threshold is not None and len(chunk):
+            chunk, skipped = sample_chunk(chunk, self._threshold)
+        n = len(chunk)
         with self._lock:
             accepted = self._room(n)
             if accepted:
@@ -236,9 +260,6 @@ class SegmentLogWriter:
         if self._thread is not None:
             self._thread.join()
         self._cycle(close_all=True)
-
-    def _keep(self, pid: Any) -> bool:
-        return sampled_in(pid, self._threshold)
 
     def _run(self) -> None:
         while True:

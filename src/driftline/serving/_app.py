@@ -125,22 +125,14 @@ def _default_logs(
     prediction_log: RowSink | None,
     feedback_log: RowSink | None,
 ) -> tuple[RowSink, RowSink]:
-    from driftline.predlog import FeedbackLogWriter, PredictionLogWriter
+    from driftline.predlog import FeedbackLogWriter, PredictionLogWriter, ProcessLogWriter
 
     def dropped(counter: Any) -> Callable[[int], None]:
         return lambda n: counter.inc(n)
 
-    if prediction_log is None and options.log_writer == "process":
-        from driftline.predlog import ProcessLogWriter
-
-        prediction_log = ProcessLogWriter(
-            ws.home / "predictions",
-            max_queue=options.log_queue_rows,
-            sample_rate=options.sample_rate,
-            on_drop=dropped(metrics.log_dropped),
-        )
     if prediction_log is None:
-        prediction_log = PredictionLogWriter(
+        writer = ProcessLogWriter if options.log_writer == "process" else PredictionLogWriter
+        prediction_log = writer(
             ws.home / "predictions",
             max_queue=options.log_queue_rows,
             sample_rate=options.sample_rate,

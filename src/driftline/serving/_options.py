@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from driftline.exceptions import ValidationError
+from driftline.predlog._ring import ring_supported
 
 __all__ = [
     "LOG_WRITERS",
     "BatchingOptions",
     "ServingOptions",
     "default_log_writer",
-    "process_log_supported",
 ]
 
 LOG_WRITERS = ("process", "thread")
 
 
-def process_log_supported() -> bool:
-    """Whether the prediction log can be written by a child process fed by shared memory.
-
-    The ring relies on x86-64's ordering of stores (no memory barrier in Python) and on
-    Linux's ``memfd_create``.
-    """
-    return hasattr(os, "memfd_create") and platform.machine().lower() in ("x86_64", "amd64")
-
-
 def default_log_writer() -> str:
     """``"process"`` where it is supported, else ``"thread"``."""
-    return "process" if process_log_supported() else "thread"
+    return "process" if ring_supported() else "thread"
 
 
 @dataclass(frozen=True)
@@ -140,7 +129,7 @@ class ServingOptions:
                 f"serving option log_writer must be one of {', '.join(LOG_WRITERS)}, "
                 f"got {self.log_writer!r}"
             )
-        if self.log_writer == "process" and not process_log_supported():
+        if self.log_writer == "process" and not ring_supported():
             raise ValidationError(
                 "serving option log_writer 'process' needs Linux on x86-64 (shared memory "
                 "through memfd_create); use 'thread'"
