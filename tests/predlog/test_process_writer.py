@@ -182,7 +182,11 @@ def test_sampling_keeps_the_same_ids_as_the_thread_writer(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"sample_rate": 0}, "sample_rate"), ({"max_queue": 0}, "max_queue")],
+    [
+        ({"sample_rate": 0}, "sample_rate"),
+        ({"max_queue": 0}, "max_queue"),
+        ({"start_method": "forkserver"}, "start_method must be one of auto, fork, spawn"),
+    ],
 )
 def test_bad_settings_name_the_field(tmp_path: Path, kwargs: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
@@ -206,3 +210,63 @@ def test_flush_with_nothing_new_does_not_wait_for_the_child(tmp_path: Path) -> N
         log.flush()
         log.flush()  # the second has nothing new either
         assert int(log._ring.words[FLUSH_ASKED]) == 1 and log.written == 3
+
+
+def test_rows_queued_before_start_are_written_by_a_child_forked_among_threads(
+    tmp_path: Path,
+) -> None:
+    idle = threading.Event()
+    other = threading.Thread(target=idle.wait, daemon=True)  # a pool thread waiting for work
+    other.start()
+    log = ProcessLogWriter(tmp_path, start_method="fork").open()
+    try:
+        assert log.submit_batch(numeric_batch(0, 30)) == 30  # no child yet: it waits in the ring
+        assert not log.running and log.written == 0
+        log.flush()  # nobody to wait for yet
+        log.start()
+        assert isinstance(log._child, int)  # forked, although two threads run here
+        assert log.submit_batch(numeric_batch(30, 20)) == 20
+        log.flush()
+        assert log.written == 50
+    finally:
+        log.close()
+        idle.set()
+    assert sorted_rows(tmp_path)["prediction_id"].tolist() == [f"id-{i:06d}" for i in range(50)]
+
+
+def test_auto_starts_a_fresh_interpreter_when_other_threads_run(tmp_path: Path) -> None:
+    idle = threading.Event()
+    other = threading.Thread(target=idle.wait, daemon=True)
+    other.start()
+    try:
+        with ProcessLogWriter(tmp_path) as log:
+            assert not isinstance(log._child, int) and log.running
+    finally:
+        idle.set()
+
+
+def test_rows_of_a_log_opened_but_never_started_are_counted_as_dropped(tmp_path: Path) -> None:
+    drops: list[int] = []
+    log = ProcessLogWriter(tmp_path, on_drop=drops.append).open()
+    assert log.submit_batch(numeric_batch(0, 12)) == 12
+    log.close()
+    assert log.dropped == sum(drops) == 12 and log.written == 0
+    assert log._ring is not None and log._ring.fd == -1  # nothing left open
+
+
+def test_close_kills_a_child_that_does_not_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import driftline.predlog._process_writer as module
+
+    monkeypatch.setattr(module, "_CLOSE_TIMEOUT_S", 0.5)
+    drops: list[int] = []
+    log = ProcessLogWriter(tmp_path, on_drop=drops.append).start()
+    child = log._child
+    os.kill(child if isinstance(child, int) else child.pid, signal.SIGSTOP)  # hangs
+    assert log.submit_batch(numeric_batch(0, 8)) == 8
+    started = time.monotonic()
+    log.close()
+    assert time.monotonic() - started < 10
+    assert log.last_error is not None and "was killed" in log.last_error
+    assert not log.running and log.dropped == sum(drops) == 8

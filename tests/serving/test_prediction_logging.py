@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -82,6 +83,51 @@ def test_a_sink_without_batches_still_gets_one_dict_per_row(
     assert [r["features"] for r in sink.rows] == rows.to_dict("records")
     assert [r["prediction"] for r in sink.rows] == answer["predictions"]
     assert {r["model"] for r in sink.rows} == {"elec"} and {r["version"] for r in sink.rows} == {1}
+
+
+class OpensFirst(RowsOnly):
+    """A sink that takes rows once open and starts later: records what the server did when."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.server: Any = None
+        self.calls: list[tuple[str, bool]] = []
+
+    def open(self) -> None:
+        self.calls.append(("open", self.server.ready))
+
+    def start(self) -> None:
+        self.calls.append(("start", self.server.ready))
+
+
+def test_a_log_that_opens_first_starts_once_the_models_are_loaded(
+    models: Any, make_app: Any, run_app: Any
+) -> None:
+    sink = OpensFirst()
+    app = make_app(prediction_log=sink)
+    sink.server = app.state.server
+
+    async def scenario(client: Any, app: Any) -> list[tuple[str, bool]]:
+        return list(sink.calls)
+
+    # opened with the server (not loaded yet), started once the first load was over
+    assert run_app(app, scenario) == [("open", False), ("start", True)]
+
+
+def test_the_process_writer_is_forked_from_the_loaded_server(
+    models: Any, make_app: Any, run_app: Any, options: Any
+) -> None:
+    from driftline.predlog._ring import ring_supported
+
+    if not ring_supported():
+        pytest.skip("the process writer needs memfd and x86-64")
+
+    async def scenario(client: Any, app: Any) -> tuple[Any, int]:
+        log = app.state.server.prediction_log
+        return log._child, threading.active_count()
+
+    child, threads = run_app(make_app(options=options(log_writer="process")), scenario)
+    assert isinstance(child, int) and threads > 1  # forked although the pools have threads
 
 
 def test_the_server_compacts_closed_log_segments_in_the_background(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from driftline.exceptions import (
     ValidationError,
 )
 from driftline.store import AuditLog, MetadataStore
+from driftline.store._metadata import _config, code_heads
 from driftline.store._tables import metadata
 
 
@@ -24,6 +27,24 @@ def test_open_migrates_to_head_and_is_idempotent(db_url: str) -> None:
     assert again.workspace_info() == first  # no second workspace row, same identity
     assert first["created_by_version"] == "9.9"
     again.close()
+
+
+def test_code_heads_read_without_alembic_match_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert code_heads() == set(ScriptDirectory.from_config(_config()).get_heads())
+
+
+def test_opening_a_current_db_does_not_import_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    MetadataStore.open(url).close()  # creates and migrates
+    probe = (
+        "import sys\nfrom driftline.store import MetadataStore\n"
+        f"store = MetadataStore.open({url!r})\n"
+        "print(store.schema_revision(), 'alembic' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [MetadataStore.code_revision(), "False"]
 
 
 def test_tables_in_code_match_the_migrations(db_url: str) -> None:

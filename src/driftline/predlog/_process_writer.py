@@ -15,14 +15,16 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import numpy as np
+import pyarrow as pa
 
-from driftline.exceptions import ConflictError, UnavailableError
+from driftline.exceptions import ConflictError, UnavailableError, ValidationError
 from driftline.predlog._batches import PredictionBatch
 from driftline.predlog._ring import (
     DROPPED,
@@ -49,6 +51,8 @@ __all__ = ["ProcessLogWriter"]
 _BYTES_PER_ROW = 320
 _POLL_S = 0.005  # the child's idle wait between looks at the ring
 _FLUSH_TIMEOUT_S = 120.0
+_CLOSE_TIMEOUT_S = 60.0  # to write what the ring holds (a full one takes a few seconds)
+_START_METHODS = ("auto", "fork", "spawn")
 
 
 class ProcessLogWriter:
@@ -56,10 +60,12 @@ class ProcessLogWriter:
 
     :meth:`submit_batch` copies the batch into a shared-memory ring (arrays as raw bytes)
     and returns; when the ring is full the rows are dropped and counted, never waited for.
-    The child (forked at :meth:`start` when the process has one thread, so it shares the
-    server's imported modules, else started afresh) reads the ring every few milliseconds
-    and runs a :class:`PredictionLogWriter`: same segments, same files, same readers.
-    :meth:`flush` returns once the child has landed every row submitted before it;
+    The child (forked at :meth:`start`, so it shares the server's imported modules and
+    loaded models, or started afresh: ``start_method``) reads the ring every few
+    milliseconds and runs a :class:`PredictionLogWriter`: same segments, same files, same
+    readers. :meth:`open` makes the ring without the child, so rows can queue before it
+    starts. :meth:`flush` returns once the child has landed every row submitted before it
+    (at once before :meth:`start`: there is no one to wait for);
     :meth:`close` lets the child write everything and waits for it. If the child dies, rows
     are dropped (counted) and :meth:`flush` raises :class:`UnavailableError`.
     """
@@ -73,7 +79,13 @@ class ProcessLogWriter:
         segment_rows: int = 50_000,
         segment_seconds: float = 300,
         on_drop: Callable[[int], None] | None = None,
+        start_method: str = "auto",
     ) -> None:
+        if start_method not in _START_METHODS:
+            raise ValidationError(
+                f"start_method must be one of {', '.join(_START_METHODS)}, got {start_method!r}"
+            )
+        self.start_method = start_method
         self.directory = Path(directory)
         self.max_queue = positive_int("max_queue", max_queue)
         self.sample_rate = checked_sample_rate(sample_rate)
@@ -140,13 +152,20 @@ class ProcessLogWriter:
         return child.poll() is None
 
     # -- lifecycle --------------------------------------------------------------------------
-    def start(self) -> Self:
-        """Make the ring and start the child (a no-op if it runs)."""
+    def open(self) -> Self:
+        """Make the ring: rows are accepted from now on and wait there for the child.
+
+        A server opens its log at start-up and starts the child once its models are loaded,
+        so that the child shares the loaded process (see :meth:`start`).
+        """
         with self._lock:
-            if self._closed:
-                raise ConflictError("the prediction log writer is closed; make a new one")
-            if self._child is not None:
-                return self
+            self._open()
+        return self
+
+    def _open(self) -> Ring:
+        if self._closed:
+            raise ConflictError("the prediction log writer is closed; make a new one")
+        if self._ring is None:
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -155,17 +174,35 @@ class ProcessLogWriter:
                     f"{exc.strerror or exc}"
                 ) from exc
             self._ring = Ring.create(self.max_queue * _BYTES_PER_ROW)
+        return self._ring
+
+    def start(self) -> Self:
+        """Open the ring if needed and start the child (a no-op if it runs).
+
+        ``start_method`` ``"auto"`` forks when the process has one thread and starts a
+        fresh interpreter otherwise; ``"fork"`` forks whatever other threads there are: the
+        caller vouches that they are idle at this moment (a server's pool workers waiting
+        for work), since a lock one of them holds would stay held in the child. The forked
+        child runs only the ring loop and the writer, on modules imported before the fork.
+        """
+        with self._lock:
+            ring = self._open()
+            if self._child is not None:
+                return self
             read_end, self._stop_fd = os.pipe()
             settings = (str(self.directory), self.segment_rows, self.segment_seconds)
+            fork = self.start_method == "fork" or (
+                self.start_method == "auto" and threading.active_count() == 1
+            )
             try:
-                if threading.active_count() == 1:
-                    self._child = _fork(self._ring, read_end, settings)
-                else:  # forking a threaded process is unsafe: start a fresh interpreter
-                    self._child = _spawn(self._ring, read_end, settings)
+                if fork:
+                    self._child = _fork(ring, read_end, settings)
+                else:
+                    self._child = _spawn(ring, read_end, settings)
             finally:
                 os.close(read_end)
-            os.close(self._ring.fd)  # the map stays; the child has its own
-            self._ring.fd = -1
+            os.close(ring.fd)  # the map stays; the child has its own
+            ring.fd = -1
         return self
 
     def submit(self, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -237,17 +274,20 @@ class ProcessLogWriter:
             if self._stop_fd >= 0:
                 os.close(self._stop_fd)  # the child sees end-of-file: drain and exit
                 self._stop_fd = -1
-            if child is None:
+            if child is None:  # opened, never started: what waits in the ring is lost
+                if self._ring is not None and self._ring.fd >= 0:
+                    os.close(self._ring.fd)
+                    self._ring.fd = -1
+                self._count_lost()
                 return
-            if isinstance(child, int):
-                with contextlib.suppress(ChildProcessError):
-                    _, status = os.waitpid(child, 0)
-                    if status:
-                        self.last_error = f"the writer process ended with status {status}"
-            else:
-                code = child.wait()
-                if code:
-                    self.last_error = f"the writer process ended with exit code {code}"
+            code = _wait(child, _CLOSE_TIMEOUT_S)
+            if code is None:  # stuck: a server must still be able to stop
+                _wait(child, None, kill=True)
+                self.last_error = (
+                    f"the writer process did not finish in {_CLOSE_TIMEOUT_S:.0f} s and was killed"
+                )
+            elif code:
+                self.last_error = f"the writer process ended with exit code {code}"
             self._count_lost()
 
     def _count_lost(self) -> None:
@@ -261,15 +301,47 @@ class ProcessLogWriter:
                 self.on_drop(lost)
 
 
+def _wait(
+    child: subprocess.Popen[bytes] | int, timeout: float | None, *, kill: bool = False
+) -> int | None:
+    """The child's exit code once it ends within ``timeout`` (None: it still runs)."""
+    if isinstance(child, subprocess.Popen):
+        if kill:
+            child.kill()
+        try:
+            return child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+    if kill:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        try:
+            pid, status = os.waitpid(child, 0 if deadline is None else os.WNOHANG)
+        except ChildProcessError:
+            return 0  # reaped elsewhere
+        if pid:
+            return os.waitstatus_to_exitcode(status)
+        if deadline is not None and time.monotonic() > deadline:
+            return None
+        time.sleep(0.01)
+
+
 # -- the child ----------------------------------------------------------------------------
 def _fork(ring: Ring, stop_fd: int, settings: tuple[Any, ...]) -> int:
     gc.collect()
     gc.freeze()  # the child shares what is already here; collections would copy it
-    pid = os.fork()
+    with warnings.catch_warnings():  # 3.12+ warns on any threaded fork; start() says why
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid:
         return pid
     code = 70
     try:
+        # Arrow's default pool (mimalloc) has no fork handlers: a lock a server thread held
+        # in it at the fork would stay held here. glibc's malloc takes its locks across fork.
+        pa.set_memory_pool(pa.system_memory_pool())
         _ignore_stop_signals()
         with contextlib.suppress(ValueError):
             signal.set_wakeup_fd(-1)

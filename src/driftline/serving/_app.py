@@ -131,13 +131,18 @@ def _default_logs(
         return lambda n: counter.inc(n)
 
     if prediction_log is None:
-        writer = ProcessLogWriter if options.log_writer == "process" else PredictionLogWriter
-        prediction_log = writer(
-            ws.home / "predictions",
-            max_queue=options.log_queue_rows,
-            sample_rate=options.sample_rate,
-            on_drop=dropped(metrics.log_dropped),
-        )
+        settings: dict[str, Any] = {
+            "max_queue": options.log_queue_rows,
+            "sample_rate": options.sample_rate,
+            "on_drop": dropped(metrics.log_dropped),
+        }
+        if options.log_writer == "process":
+            # forked once the first load is over, when the pools' threads wait for work
+            prediction_log = ProcessLogWriter(
+                ws.home / "predictions", start_method="fork", **settings
+            )
+        else:
+            prediction_log = PredictionLogWriter(ws.home / "predictions", **settings)
     if feedback_log is None:
         feedback_log = FeedbackLogWriter(
             ws.home / "feedback",

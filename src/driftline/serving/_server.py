@@ -135,17 +135,28 @@ class ModelServer:
         self._side_tasks: set[asyncio.Future[Any]] = set()
         self._shadows = 0
         self._loaded: asyncio.Task[Any] | None = None
+        self._stopping = False
         self._coalescer = LogCoalescer(
             lambda: self.clock(), self.metrics.log_rows.inc, self._log_failed
         )
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
-        """Start the logs, load every model in the background, and start the poller."""
-        for sink in (self.prediction_log, self.feedback_log):
-            if sink is not None:
-                sink.start()
-        self._loaded = asyncio.ensure_future(self.swapper.refresh())
+        """Start the logs, load every model in the background, and start the poller.
+
+        A prediction log that can ``open`` (take rows) before it ``start``s (the process
+        writer) starts once the first load is over: its child is forked from the loaded
+        server and shares the models and warmed-up pages instead of keeping copies.
+        """
+        if self.feedback_log is not None:
+            self.feedback_log.start()
+        log = self.prediction_log
+        opener = getattr(log, "open", None)
+        if log is not None and opener is None:
+            log.start()
+        elif opener is not None:
+            opener()
+        self._loaded = asyncio.ensure_future(self._first_load(log if opener else None))
         self._keep(self._loaded)
         if self.options.poll_interval_s > 0:
             self._keep(asyncio.ensure_future(self._every(self.options.poll_interval_s, self._poll)))
@@ -156,8 +167,16 @@ class ModelServer:
             every = self._every(self.options.compact_interval_s, self._compact)
             self._keep(asyncio.ensure_future(every))
 
+    async def _first_load(self, log: RowSink | None) -> None:
+        try:
+            await self.swapper.refresh()
+        finally:  # the first load's pool threads wait for work now (see ProcessLogWriter)
+            if log is not None and not self._stopping:
+                log.start()
+
     async def stop(self) -> None:
         """Stop background work, end the deployments, flush the logs, free the pool."""
+        self._stopping = True
         await self.settle()
         self._coalescer.flush()
         for task in list(self._background):

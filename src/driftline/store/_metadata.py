@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from driftline.exceptions import ConflictError, IncompatibleWorkspaceError, UnavailableError
 from driftline.store._engine import WRITE, make_engine, safe_url
 from driftline.store._tables import workspace
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 __all__ = ["Clock", "MetadataStore", "iso_utc", "utc_now"]
 
 Clock = Callable[[], datetime]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+_VERSION_TABLE = "alembic_version"  # Alembic's default; env.py keeps it
 # Any constant works; it only has to be the same in every process that migrates.
 _PG_MIGRATION_LOCK = 0x6472696674  # "drift"
 
@@ -107,14 +110,18 @@ class MetadataStore:
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the DB is at."""
-        with self._connect(write=False) as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+        heads = self._current_heads()
+        if len(heads) > 1:
+            raise IncompatibleWorkspaceError(
+                f"the metadata DB {self.url} has several schema heads: {', '.join(sorted(heads))}"
+            )
+        return next(iter(heads), None)
 
     @staticmethod
     def code_revision() -> str:
         """The newest schema revision this code knows."""
-        head = _script().get_current_head()
-        return str(head)
+        (head,) = code_heads()
+        return head
 
     def workspace_info(self) -> dict[str, str]:
         """Id, creation time and creating version of this workspace."""
@@ -139,11 +146,16 @@ class MetadataStore:
             yield conn.execution_options(**{WRITE: True}) if write else conn
 
     def _migrate(self, version: str) -> None:
+        if self._current_heads() == code_heads():
+            return  # the usual open: no need for Alembic (~12 MB and ~0.1 s to import)
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+        from alembic.util import CommandError
+
         config = _config()
         script = ScriptDirectory.from_config(config)
         heads = set(script.get_heads())
-        if self._current_heads() == heads:
-            return
         with self._connect(write=True) as conn:
             try:
                 with conn.begin():
@@ -168,9 +180,13 @@ class MetadataStore:
                 ) from exc
 
     def _current_heads(self) -> set[str]:
+        """The revisions in Alembic's version table (none before the first migration)."""
         try:
             with self._connect(write=False) as conn:
-                return set(MigrationContext.configure(conn).get_current_heads())
+                if not inspect(conn).has_table(_VERSION_TABLE):
+                    return set()
+                rows = conn.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}"))
+                return {str(row[0]) for row in rows}
         except OperationalError as exc:
             raise UnavailableError(
                 f"cannot read the metadata DB {self.url}: {_first_line(exc)}"
@@ -198,14 +214,47 @@ class MetadataStore:
         )
 
 
+@functools.cache
+def code_heads() -> frozenset[str]:
+    """The newest revisions in ``migrations/versions``, read without importing Alembic.
+
+    Each migration file assigns ``revision`` and ``down_revision`` literals (Alembic's own
+    template); a head is a revision no other one names as its ``down_revision``.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((_MIGRATIONS / "versions").glob("*.py")):
+        values = _literals(path, ("revision", "down_revision"))
+        if "revision" not in values:
+            continue
+        revisions.add(str(values["revision"]))
+        down = values.get("down_revision")
+        parents.update([down] if isinstance(down, str) else list(down or ()))
+    return frozenset(revisions - parents)
+
+
+def _literals(path: Path, names: tuple[str, ...]) -> dict[str, Any]:
+    """Module-level ``name = <literal>`` assignments of ``names`` in ``path``."""
+    found: dict[str, Any] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        target: ast.expr
+        if isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in names:
+            found[target.id] = ast.literal_eval(value)
+    return found
+
+
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     return config
-
-
-def _script() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_config())
 
 
 def _first_line(exc: BaseException) -> str:
