@@ -114,6 +114,30 @@ def test_a_log_that_opens_first_starts_once_the_models_are_loaded(
     assert run_app(app, scenario) == [("open", False), ("start", True)]
 
 
+class CannotStart(OpensFirst):
+    def start(self) -> None:
+        raise OSError("fork: Cannot allocate memory")
+
+
+def test_a_log_that_cannot_start_leaves_the_models_serving(
+    models: Any, make_app: Any, run_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink = CannotStart()
+    app = make_app(prediction_log=sink)
+    sink.server = app.state.server
+
+    async def scenario(client: Any, app: Any) -> int:
+        rows = models.features.head(2)
+        got = await client.post(
+            "/v1/models/elec/predict", json={"records": rows.to_dict("records")}
+        )
+        return int(got.status_code)
+
+    with caplog.at_level("ERROR", logger="driftline.serving"):
+        assert run_app(app, scenario) == 200
+    assert "prediction log did not start: fork: Cannot allocate memory" in caplog.text
+
+
 def test_the_process_writer_is_forked_from_the_loaded_server(
     models: Any, make_app: Any, run_app: Any, options: Any
 ) -> None:

@@ -64,11 +64,11 @@ class ProcessLogWriter:
     :meth:`submit_batch` copies the batch into a shared-memory ring (arrays as raw bytes)
     and returns; when the ring is full the rows are dropped and counted, never waited for.
     The child (forked at :meth:`start`, so it shares the server's imported modules and
-    loaded models, or started afresh: ``start_method``) reads the ring every few
-    milliseconds and runs a :class:`PredictionLogWriter`: same segments, same files, same
-    readers. :meth:`open` makes the ring without the child, so rows can queue before it
-    starts. :meth:`flush` returns once the child has landed every row submitted before it
-    (at once before :meth:`start`: there is no one to wait for);
+    loaded models, or started afresh: ``start_method``) reads the ring (every 20 ms when
+    it is idle; a flush wakes it) and runs a :class:`PredictionLogWriter`: same segments,
+    same files, same readers. :meth:`open` makes the ring without the child, so rows can
+    queue before it starts. :meth:`flush` returns once the child has landed every row
+    submitted before it (at once before :meth:`start`: there is no one to wait for);
     :meth:`close` lets the child write everything and waits for it. If the child dies, rows
     are dropped (counted) and :meth:`flush` raises :class:`UnavailableError`.
     """

@@ -172,7 +172,10 @@ class ModelServer:
             await self.swapper.refresh()
         finally:  # the first load's pool threads wait for work now (see ProcessLogWriter)
             if log is not None and not self._stopping:
-                log.start()
+                try:
+                    log.start()
+                except Exception as exc:  # the models serve on; the log counts what it drops
+                    _log.error("the prediction log did not start: %s; its rows are dropped", exc)
 
     async def stop(self) -> None:
         """Stop background work, end the deployments, flush the logs, free the pool."""
