@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
@@ -270,3 +271,23 @@ def test_close_kills_a_child_that_does_not_finish(
     assert time.monotonic() - started < 10
     assert log.last_error is not None and "was killed" in log.last_error
     assert not log.running and log.dropped == sum(drops) == 8
+
+
+def test_ids_travel_as_text_and_odd_ids_survive(tmp_path: Path) -> None:
+    from driftline.predlog._batches import JoinedIds
+
+    parts, kind = batch_frame(numeric_batch(0, 4))
+    body = b"".join(bytes(memoryview(p).cast("B")) for p in parts)
+    again = read_frame(kind, body)
+    assert isinstance(again, PredictionBatch) and isinstance(again.prediction_ids, JoinedIds)
+    assert list(again.prediction_ids) == [f"id-{i:06d}" for i in range(4)]
+    assert again.take(slice(1, 3)).prediction_ids == ["id-000001", "id-000002"]
+
+    uneven = dataclasses.replace(numeric_batch(10, 3), prediction_ids=["a", "bb", "ccc"])
+    newline = dataclasses.replace(numeric_batch(20, 2), prediction_ids=["x\ny", "z"])
+    assert batch_frame(newline)[1] != batch_frame(uneven)[1]  # the newline one goes pickled
+    with ProcessLogWriter(tmp_path) as log:
+        for batch in (numeric_batch(0, 4), uneven, newline):
+            log.submit_batch(batch)
+    got = sorted(read_predictions(tmp_path)["prediction_id"])
+    assert got == sorted([f"id-{i:06d}" for i in range(4)] + ["a", "bb", "ccc", "x\ny", "z"])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,44 @@ import pandas as pd
 from driftline.exceptions import ValidationError
 
 __all__ = ["PredictionBatch"]
+
+
+class JoinedIds(Sequence[str]):
+    """Prediction ids kept as one newline-joined text; split only if one is asked for.
+
+    The process writer's child gets each batch's ids as text, and the encoder wants them as
+    text again: this skips the split and the join in between.
+
+    >>> ids = JoinedIds("\\n".join(["a", "b", "c"]), 3)
+    >>> len(ids), ids[1], list(ids)
+    (3, 'b', ['a', 'b', 'c'])
+    """
+
+    __slots__ = ("_items", "_n", "text")
+
+    def __init__(self, text: str, n: int) -> None:
+        self.text, self._n = text, n
+        self._items: list[str] | None = None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _split(self) -> list[str]:
+        if self._items is None:
+            self._items = self.text.split("\n") if self._n else []
+        return self._items
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        return self._split()[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._split())
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from driftline.exceptions import ValidationError
-from driftline.predlog._batches import PredictionBatch
+from driftline.predlog._batches import JoinedIds, PredictionBatch
 from driftline.predlog._codecs import (
     ARROW_ERRORS,
     FEATURE_PREFIX,
@@ -76,7 +76,7 @@ def encode_batches(batches: Sequence[PredictionBatch], times: Sequence[int]) -> 
     n = int(counts.sum())
     prediction, as_json = _predictions(batches)
     columns: dict[str, pa.Array] = {
-        "prediction_id": _strings(list(chain.from_iterable(b.prediction_ids for b in batches))),
+        "prediction_id": _ids(batches, n),
         "time": pa.array(np.repeat(np.asarray(times, np.int64), counts)).cast(TIME),
         "model": pa.repeat(pa.scalar(first.model, pa.string()), n),
         "version": pa.repeat(pa.scalar(int(first.version), pa.int64()), n),
@@ -92,26 +92,41 @@ def encode_batches(batches: Sequence[PredictionBatch], times: Sequence[int]) -> 
     return Encoded(pa.table(columns), prediction_json=as_json, feature_names=names)
 
 
-def _strings(values: list[Any]) -> pa.Array:
-    """A string column of same-length ASCII text (prediction ids) in a few C calls.
+def _ids(batches: Sequence[PredictionBatch], n: int) -> pa.Array:
+    """The prediction id column; ids that came as text (:class:`JoinedIds`) stay text."""
+    parts = [b.prediction_ids for b in batches]
+    if all(type(p) is JoinedIds for p in parts):
+        texts = [p.text for p in parts if len(p)]  # type: ignore[attr-defined]
+        column = _text_column(_SEPARATOR.join(texts), n)
+        return column if column is not None else pa.array(list(chain(*parts)), pa.string())
+    return _strings(list(chain.from_iterable(parts)))
 
-    The ids are joined with newlines; when the text holds exactly one newline per id and
-    it ends every ``stride`` bytes, every id is ``stride - 1`` long and the text minus the
-    newlines is the column's data (~2x cheaper than ``pa.array``, one object at a time).
-    Anything else (uneven lengths, non-ASCII, newlines, not text) goes through ``pa.array``.
-    """
-    n = len(values)
+
+def _strings(values: list[Any]) -> pa.Array:
+    """A string column of ``values`` (prediction ids), in a few C calls when they allow."""
     try:
         joined = _SEPARATOR.join(values)
     except TypeError:
         return pa.array(values, pa.string())
+    column = _text_column(joined, len(values))
+    return column if column is not None else pa.array(values, pa.string())
+
+
+def _text_column(joined: str, n: int) -> pa.Array | None:
+    """The string column of ``n`` newline-joined ids of one length and ASCII, else None.
+
+    When the text holds exactly one newline per id and it ends every ``stride`` bytes,
+    every id is ``stride - 1`` long and the text minus the newlines is the column's data
+    (~2x cheaper than ``pa.array``, one object at a time). Anything else (uneven lengths,
+    non-ASCII, newlines in ids) is None: the caller goes through ``pa.array``.
+    """
     stride, extra = divmod(len(joined) + 1, n) if n else (0, 1)
     if extra or stride * n > _MAX_OFFSET or not joined.isascii():
-        return pa.array(values, pa.string())
+        return None
     text = np.frombuffer((joined + _SEPARATOR).encode("ascii"), np.uint8)
     grid, newline = text.reshape(n, stride), ord(_SEPARATOR)
     if np.count_nonzero(text == newline) != n or not (grid[:, -1] == newline).all():
-        return pa.array(values, pa.string())
+        return None
     size = stride - 1
     offsets = (
         np.arange(0, size * n + 1, size, dtype=np.int32) if size else np.zeros(n + 1, np.int32)

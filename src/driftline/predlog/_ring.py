@@ -14,6 +14,7 @@ on x86-64, which the process writer needs; elsewhere the server logs from a thre
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
 import pickle
@@ -25,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from driftline.predlog._batches import PredictionBatch
+from driftline.predlog._batches import JoinedIds, PredictionBatch
 from driftline.predlog._segments import datetime_to_us
 
 __all__ = ["Ring", "batch_frame", "read_frame", "ring_supported", "rows_frame"]
@@ -161,7 +162,10 @@ def batch_frame(batch: PredictionBatch) -> tuple[list[Any], int]:
     model = batch.model.encode()
     route = None if batch.route is None else batch.route.encode()
     names = _NAME_SEPARATOR.join(batch.feature_names).encode()
-    ids = "\n".join(batch.prediction_ids).encode()
+    text = "\n".join(batch.prediction_ids)
+    if text.count("\n") != n - 1 and n:  # an id with a newline: the text would not split back
+        return [pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)], PICKLED
+    ids = text.encode()
     when = batch.time
     time_us = _NO_TIME if when is None else datetime_to_us(when)
     if type(latency) is np.ndarray:
@@ -210,7 +214,7 @@ def read_frame(kind: int, body: bytes) -> PredictionBatch | list[dict[str, Any]]
         at += route_size
     names = tuple(body[at : at + names_size].decode().split(_NAME_SEPARATOR)) if width else ()
     at += names_size
-    ids = body[at : at + ids_size].decode().split("\n") if n else []
+    ids = JoinedIds(body[at : at + ids_size].decode(), n)
     at += ids_size
     features = np.frombuffer(body, _dtype(f_type), n * width, at).reshape(n, width)
     at += features.nbytes
@@ -245,5 +249,6 @@ def rows_frame(rows: Sequence[Mapping[str, Any]]) -> tuple[list[Any], int]:
     return [pickle.dumps(list(rows), protocol=pickle.HIGHEST_PROTOCOL)], ROWS
 
 
+@functools.lru_cache(maxsize=64)
 def _dtype(code: bytes) -> np.dtype[Any]:
     return np.dtype(code.rstrip(b"\0").decode())
