@@ -291,3 +291,16 @@ def test_ids_travel_as_text_and_odd_ids_survive(tmp_path: Path) -> None:
             log.submit_batch(batch)
     got = sorted(read_predictions(tmp_path)["prediction_id"])
     assert got == sorted([f"id-{i:06d}" for i in range(4)] + ["a", "bb", "ccc", "x\ny", "z"])
+
+
+def test_the_child_runs_at_a_lower_priority_than_the_server(
+    tmp_path: Path, start_mode: str
+) -> None:
+    with ProcessLogWriter(tmp_path) as log:
+        child = log._child
+        pid = child if isinstance(child, int) else child.pid
+        assert isinstance(child, int) == (start_mode == "fork")
+        log.submit_batch(numeric_batch(0, 2))
+        log.flush()  # the child is past its start-up
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(ours + 5, 19)
