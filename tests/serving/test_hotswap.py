@@ -186,3 +186,37 @@ def test_admin_needs_the_bearer_token(
         assert needle in response.text
         if status == 401:
             assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_replaced_version_is_freed_without_the_cycle_collector(
+    models: Any, make_app: Any, run_app: Any
+) -> None:
+    # The process log writer freezes the server's objects (gc.freeze) when it forks after the
+    # first load, so that the collector never copies pages the child shares: a version in a
+    # reference cycle would then never be freed. A swapped-out version must go by refcount.
+    import gc
+    import weakref
+
+    async def scenario(client: Any, app: Any) -> tuple[Any, Any]:
+        server = app.state.server
+        old = server.endpoints["elec"].versions[1]
+        refs = weakref.ref(old), weakref.ref(old.model)
+        del old
+        rows = models.features.head(2).to_dict("records")
+        assert (await client.post("/v1/models/elec/predict", json={"records": rows})).is_success
+        await asyncio.to_thread(models.ws.registry.promote, "elec", 2, reason="freed test")
+        await server.swapper.refresh()
+        got = await client.post("/v1/models/elec/predict", json={"records": rows})
+        assert got.json()["model_version"] == 2
+        for _ in range(50):  # the drain task ends once the old version is idle
+            await asyncio.sleep(0.01)
+            if all(ref() is None for ref in refs):
+                break
+        return refs
+
+    gc.disable()
+    try:
+        refs = run_app(make_app(), scenario)
+        assert [ref() is None for ref in refs] == [True, True]
+    finally:
+        gc.enable()
