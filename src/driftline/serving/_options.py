@@ -83,8 +83,8 @@ class ServingOptions:
     log_queue_rows: int = 100_000
     #: Who writes the prediction log's segments: ``"process"``, a child process fed
     #: through shared memory (the default on x86-64 Linux: the encoding and writing then
-    #: never take the event loop's GIL; ~27 MB more idle memory), or ``"thread"``, a
-    #: thread of the server (the default elsewhere).
+    #: never take the event loop's GIL; forked after the first load, it keeps ~5-10 MB
+    #: of its own), or ``"thread"``, a thread of the server (the default elsewhere).
     log_writer: str = field(default_factory=default_log_writer)
     #: Seconds between compactions of the prediction log's closed Arrow segments into
     #: Parquet, each in a child process at the lowest CPU priority; 0 disables them
