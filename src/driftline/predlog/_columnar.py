@@ -95,10 +95,11 @@ def encode_batches(batches: Sequence[PredictionBatch], times: Sequence[int]) -> 
 def _ids(batches: Sequence[PredictionBatch], n: int) -> pa.Array:
     """The prediction id column; ids that came as text (:class:`JoinedIds`) stay text."""
     parts = [b.prediction_ids for b in batches]
-    if all(type(p) is JoinedIds for p in parts):
-        texts = [p.text for p in parts if len(p)]  # type: ignore[attr-defined]
+    texts = [p.text for p in parts if isinstance(p, JoinedIds) and len(p)]
+    if len(texts) == sum(1 for p in parts if len(p)):  # every non-empty part came as text
         column = _text_column(_SEPARATOR.join(texts), n)
-        return column if column is not None else pa.array(list(chain(*parts)), pa.string())
+        if column is not None:
+            return column
     return _strings(list(chain.from_iterable(parts)))
 
 

@@ -346,11 +346,10 @@ def _fork(ring: Ring, stop_fd: int, settings: tuple[Any, ...]) -> int:
         return pid
     code = 70
     try:
-        _yield_to_the_server()
+        _settle_child()
         # Arrow's default pool (mimalloc) has no fork handlers: a lock a server thread held
         # in it at the fork would stay held here. glibc's malloc takes its locks across fork.
         pa.set_memory_pool(pa.system_memory_pool())
-        _ignore_stop_signals()
         with contextlib.suppress(ValueError):
             signal.set_wakeup_fd(-1)
         keep = sorted({stop_fd, 0, 1, 2})
@@ -365,22 +364,17 @@ def _fork(ring: Ring, stop_fd: int, settings: tuple[Any, ...]) -> int:
         os._exit(code)
 
 
-def _yield_to_the_server() -> None:
-    """Lower the child's priority a little: a response waits for its CPU, a log row can.
+def _settle_child() -> None:
+    """Yield to the server and leave stopping to it (forked or spawned child alike).
 
-    At nice 5 the child still gets ~a third of a core's share against three busy threads,
-    about twice what the log needs at the server's top 100-row rate; the ring absorbs the rest.
+    Nice 5: a response waits for its CPU, a log row can wait in the ring; the child still
+    gets ~a third of a core's share against three busy threads, about twice what the log
+    needs at the server's top 100-row rate. Ctrl-C or a SIGTERM to the group stops the
+    server, which then closes the child's pipe: the child stops at end-of-file, after
+    writing what the ring holds; a signal of its own would lose those rows.
     """
     with contextlib.suppress(OSError):
         os.nice(_NICE)
-
-
-def _ignore_stop_signals() -> None:
-    """Ctrl-C or a SIGTERM to the group stops the server, which then closes the child.
-
-    The child stops when the stop pipe reads end-of-file (the server closed it or died),
-    after writing what the ring holds; a signal of its own would lose those rows.
-    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
@@ -473,7 +467,6 @@ def _report(writer: Any, words: np.ndarray) -> None:
 
 def main(argv: list[str]) -> int:
     """The spawned child: ``main([FD, CAPACITY, DIR, ROWS, SECONDS])``."""
-    _yield_to_the_server()
-    _ignore_stop_signals()
+    _settle_child()
     ring = Ring(int(argv[0]), int(argv[1]))
     return serve_ring(ring, 0, argv[2], int(argv[3]), float(argv[4]))

@@ -163,7 +163,7 @@ def batch_frame(batch: PredictionBatch) -> tuple[list[Any], int]:
     route = None if batch.route is None else batch.route.encode()
     names = _NAME_SEPARATOR.join(batch.feature_names).encode()
     text = "\n".join(batch.prediction_ids)
-    if text.count("\n") != n - 1 and n:  # an id with a newline: the text would not split back
+    if n and text.count("\n") != n - 1:  # an id with a newline: the text would not split back
         return [pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)], PICKLED
     ids = text.encode()
     when = batch.time

@@ -150,13 +150,14 @@ class ModelServer:
         """
         if self.feedback_log is not None:
             self.feedback_log.start()
-        log = self.prediction_log
-        opener = getattr(log, "open", None)
-        if log is not None and opener is None:
-            log.start()
-        elif opener is not None:
-            opener()
-        self._loaded = asyncio.ensure_future(self._first_load(log if opener else None))
+        later = None  # the prediction log to start after the first load
+        if self.prediction_log is not None:
+            if hasattr(self.prediction_log, "open"):
+                self.prediction_log.open()
+                later = self.prediction_log
+            else:
+                self.prediction_log.start()
+        self._loaded = asyncio.ensure_future(self._first_load(later))
         self._keep(self._loaded)
         if self.options.poll_interval_s > 0:
             self._keep(asyncio.ensure_future(self._every(self.options.poll_interval_s, self._poll)))
